@@ -1,0 +1,215 @@
+// The connection-tracking table: nf_conntrack_in(), confirm, timeouts, early
+// drop and the /proc/net/nf_conntrack dump, mirroring Linux (6.x)
+// net/netfilter/nf_conntrack_core.c and the per-protocol trackers.
+//
+// Threading: none; one Table per replay. Time is only what the caller passes.
+// Memory: entries live in a slab (std::vector) with a free list; the hash and
+// the timer heap hold 32-bit slot indexes. Nothing is allocated per packet in
+// steady state (vectors grow geometrically).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fwsim/config.hpp"
+#include "fwsim/packet.hpp"
+#include "fwsim/time.hpp"
+#include "fwsim/tuple.hpp"
+#include "fwsim/verdict.hpp"
+
+namespace fwsim::ct {
+
+using EntryId = uint32_t;  // a slot index: stable while the entry lives, reused after
+inline constexpr EntryId kNoEntry = 0xffffffff;
+
+enum class EndReason : uint8_t { closed, timeout, evicted, end_of_capture };
+std::string_view to_string(EndReason r);  // "closed", "timeout", "evicted", "end_of_capture"
+
+// What a flow record needs (SPEC "Flow record"), a snapshot of one entry.
+struct FlowInfo {
+    uint64_t id = 0;             // conntrack id: 1, 2, 3... in order of creation (unconfirmed ones too)
+    Tuple orig, reply;           // reply shows NAT as conntrack does
+    Nanos first_ts = 0, last_ts = 0;
+    uint64_t orig_pkts = 0, orig_bytes = 0, reply_pkts = 0, reply_bytes = 0;  // bytes = IP total length
+    uint32_t status = 0;         // rules::ctstatus bits (assured, seen_reply, ...)
+    TcpState tcp_state = TcpState::none;
+    uint32_t mark = 0;
+    uint32_t rule = 0;           // opaque to conntrack: set by the engine at confirm
+};
+
+class Observer {  // the engine implements this
+public:
+    virtual void on_flow_end(const FlowInfo& f, EndReason why, Nanos when) = 0;
+
+protected:
+    ~Observer() = default;
+};
+
+struct Result {  // nf_conntrack_in()'s outcome for one packet
+    CtState state = CtState::invalid;  // ctinfo as `ct state` sees it
+    CtDir dir = CtDir::original;
+    EntryId entry = kNoEntry;  // kNoEntry when invalid with no entry, or table full. For `related`
+                               // ICMP errors: the quoted connection's entry (for NAT reply translation)
+    bool unconfirmed = false;  // a new entry made for this packet, waiting for confirm()/discard()
+    bool table_full = false;   // no entry could be made (early drop failed): drop, reason table_full
+    TcpState tcp_state = TcpState::none;  // the entry's TCP state after this packet (none if no entry)
+};
+
+// Cumulative; the engine computes per-interval deltas. Names as the kernel's
+// conntrack statistics where one exists.
+struct Counters {
+    uint64_t new_ = 0;              // entries confirmed (inserted into the table)
+    uint64_t destroyed = 0;         // confirmed entries that ended, for any reason but end_of_capture
+    uint64_t expired = 0;           //   ... of which by timeout
+    uint64_t closed = 0;            //   ... of which killed by the tracker (RST, reopened connection)
+    uint64_t early_drop = 0;        //   ... of which evicted by early_drop()
+    uint64_t insert_failed = 0;     // confirm() clashes
+    uint64_t table_full_drops = 0;  // "nf_conntrack: table full, dropping packet"
+    uint64_t invalid = 0;           // packets that got ct state invalid
+    uint64_t ignored = 0;           // TCP packets the tracker ignored (NFCT_TCP_IGNORE), not invalid
+    uint64_t found = 0;             // packets that matched an existing entry
+    uint64_t searched = 0;          // table lookups
+    uint64_t discarded = 0;         // unconfirmed entries dropped before confirm
+};
+
+// struct ip_ct_tcp_state: what the tracker knows of one side's sequence space.
+struct TcpPeer {
+    uint32_t td_end = 0;     // max of seq + len
+    uint32_t td_maxend = 0;  // max of ack + max(win, 1)
+    uint32_t td_maxwin = 0;  // max(win)
+    uint8_t td_scale = 0;    // window scale factor
+    uint8_t flags = 0;       // tcpflags below
+};
+namespace tcpflags {  // IP_CT_TCP_FLAG_*
+inline constexpr uint8_t window_scale = 0x01, sack_perm = 0x02, close_init = 0x04,
+                         be_liberal = 0x08, data_unacknowledged = 0x10, maxack_set = 0x20,
+                         challenge_ack = 0x40, simultaneous_open = 0x80;
+}
+
+// struct ip_ct_tcp
+struct TcpTrack {
+    TcpPeer seen[2];            // [original], [reply]
+    uint32_t last_seq = 0, last_ack = 0, last_end = 0;
+    uint16_t last_win = 0;
+    TcpState state = TcpState::none;
+    uint8_t last_dir = 0;
+    uint8_t retrans = 0;
+    uint8_t last_index = 0;     // TCP_*_SET of the last packet
+    uint8_t last_wscale = 0;
+    uint8_t last_flags = 0;
+};
+
+// One tracked connection, read through Table::get(). Change it only through
+// Table's methods. Fields are public for cheap reads by the engine and NAT.
+struct Entry {
+    Tuple tuple[2];             // [original], [reply] (reply is rewritten by alter_reply for NAT)
+    uint64_t id = 0;
+    Nanos first_ts = 0, last_ts = 0;
+    Nanos deadline = 0;         // absolute timeout (ct->timeout)
+    uint64_t pkts[2] = {}, bytes[2] = {};
+    uint32_t status = 0;        // rules::ctstatus bits
+    uint32_t mark = 0;
+    uint32_t rule = 0;
+    TcpTrack tcp;               // TCP only
+    // --- table internals
+    uint32_t next[2] = {};      // hash chain links (node ids), per direction
+    uint32_t heap_pos = 0;      // index in the timer heap
+    bool live = false;
+    bool confirmed = false;
+
+    const Tuple& orig() const { return tuple[0]; }
+    const Tuple& reply() const { return tuple[1]; }
+    TcpState tcp_state() const { return tcp.state; }
+};
+
+class Table {
+public:
+    explicit Table(const Config& cfg);
+
+    // Fires every timeout whose deadline <= now, in (deadline, id) order,
+    // calling obs.on_flow_end(..., timeout, deadline). Call before each packet.
+    void advance(Nanos now, Observer& obs);
+
+    // nf_conntrack_in() at prerouting (or output for local packets). Updates
+    // an existing entry's state, counters and timeout at once; a new
+    // connection gets ONE unconfirmed entry (not yet in the table, counted
+    // against ct.max). `pkt` has the addresses before any NAT. checksum_ok:
+    // the L4 checksum verdict (only consulted when ct.checksum=1).
+    // Precondition: no unconfirmed entry is pending (confirm()/discard() it first).
+    Result in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs);
+
+    // nf_conntrack_alter_reply(): for NAT, on the unconfirmed entry.
+    void alter_reply(EntryId e, const Tuple& new_reply);
+    // nf_conntrack_tuple_taken(): is `t` (a reply tuple) used by a confirmed
+    // entry other than `ignored`, in either direction?
+    bool tuple_taken(const Tuple& t, EntryId ignored) const;
+    // __nf_conntrack_confirm(): insert the unconfirmed entry; false on a clash
+    // (counts insert_failed, the entry is gone, no flow record).
+    bool confirm(EntryId e, uint32_t rule);
+    // Its first packet was dropped: no state, no flow record.
+    void discard(EntryId e);
+    void set_mark(EntryId e, uint32_t mark);
+    void set_status_bits(EntryId e, uint32_t bits);
+
+    const Entry& get(EntryId e) const { return slots_[e]; }
+    bool valid(EntryId e) const { return e < slots_.size() && slots_[e].live; }
+    FlowInfo flow_info(EntryId e) const;
+    // Lookup of a tuple in the confirmed table (either direction).
+    EntryId find(const Tuple& t, CtDir* dir = nullptr) const;
+
+    size_t size() const { return confirmed_; }  // confirmed entries
+    size_t count_by_proto(uint8_t proto) const { return by_proto_[proto]; }
+    size_t count_by_tcp_state(TcpState s) const { return by_tcp_state_[size_t(s)]; }
+    const Counters& counters() const { return counters_; }
+    const Config& config() const { return cfg_; }
+
+    // End of capture: every remaining entry ends (end_of_capture), in id order.
+    void finish(Nanos end, Observer& obs);
+
+    // /proc/net/nf_conntrack lines (ct_seq_show()), one per confirmed entry,
+    // sorted by id, timeout in seconds remaining at `now`.
+    std::string dump(Nanos now) const;
+
+private:
+    friend struct TableAccess;  // the per-protocol trackers (src/core/conntrack)
+
+    EntryId alloc_entry();
+    void free_entry(EntryId e);
+    void hash_insert(EntryId e);
+    void hash_remove(EntryId e);
+    uint32_t bucket_of(const Tuple& t) const;
+    void maybe_grow();
+    void heap_push(EntryId e);
+    void heap_remove(EntryId e);
+    void heap_fix(EntryId e);
+    void sift_up(uint32_t pos);
+    void sift_down(uint32_t pos);
+    bool heap_less(uint32_t a, uint32_t b) const;
+    void set_timeout(EntryId e, Nanos deadline);
+    void set_tcp_state(EntryId e, TcpState s);
+    void kill(EntryId e, EndReason why, Nanos when, Observer& obs);
+    bool early_drop(const Tuple& t, Nanos now, Observer& obs);
+    Result new_entry(const Packet& pkt, const Tuple& t, Nanos now, Observer& obs);
+    Result in_tracked(const Packet& pkt, const Tuple& t, Nanos now, bool checksum_ok,
+                      Observer& obs);
+    Result icmp_error(const Packet& pkt, Nanos now);
+    void account(Entry& en, CtDir dir, const Packet& pkt, Nanos now);
+
+    Config cfg_;
+    std::vector<Entry> slots_;
+    std::vector<EntryId> free_;      // free slot stack
+    std::vector<uint32_t> buckets_;  // heads of chains: node id = slot*2 + dir, kNoEntry = empty
+    uint32_t bucket_mask_ = 0;
+    std::vector<EntryId> heap_;      // min-heap on (deadline, id) of confirmed entries
+    size_t confirmed_ = 0;
+    size_t unconfirmed_ = 0;
+    uint64_t next_id_ = 1;
+    size_t by_proto_[256] = {};
+    size_t by_tcp_state_[10] = {};
+    Counters counters_;
+};
+
+}  // namespace fwsim::ct
