@@ -1,0 +1,96 @@
+// The firewall's interfaces, their addresses, the subnets behind them and the
+// routes: what decides a packet's input interface, whether it is for the
+// firewall (input hook) and its output interface. Built once at load time;
+// every lookup is allocation-free (sorted prefix tables, longest prefix first).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fwsim/net.hpp"
+#include "fwsim/packet.hpp"
+
+namespace fwsim {
+
+inline constexpr uint16_t kNoIf = 0xffff;  // same value as rules::kNoIf
+
+struct Interface {
+    std::string name;                // 1-15 chars of [A-Za-z0-9_-] (IFNAMSIZ - 1)
+    std::vector<Prefix> addrs;       // the firewall's addresses, host bits kept ("192.168.1.1/24")
+    std::vector<Prefix> subnets;     // networks behind this interface (masked)
+    bool is_default = false;         // carries the default routes; unknown sources come in here
+    std::vector<int32_t> capture_ifs;  // pcapng interface ids / cooked-v2 ifindexes meaning "came in here"
+};
+
+struct Route {
+    Prefix dst;       // masked
+    uint16_t iface;   // index into interfaces()
+    std::optional<IpAddr> via;  // gateway (informational: no neighbour resolution in fwsim)
+};
+
+class Topology {
+public:
+    // The SPEC's built-in default: lan0 192.168.1.1/24 + fd00::1/64 with
+    // RFC 1918, ULA fc00::/7 and link-local fe80::/10 behind it; wan0
+    // 203.0.113.1/24 + 2001:db8:ffff::1/64, default route.
+    static Topology home_router();
+
+    Topology() = default;  // no interfaces: every lookup answers kNoIf
+    // Validates (names, duplicates, overlapping addresses, two defaults,
+    // route interfaces, capture ids used twice); throws InputError with a
+    // message naming the field ("interfaces.lan0.addrs[1]: ...").
+    Topology(std::vector<Interface> ifs, std::vector<Route> routes);
+
+    const std::vector<Interface>& interfaces() const { return ifs_; }
+    const std::vector<Route>& routes() const { return routes_; }
+    // Index order = the interface numbers used everywhere (iif/oif).
+    std::vector<std::string> names() const;
+    std::string_view name(uint16_t iface) const;  // "" for kNoIf / out of range
+    uint16_t find(std::string_view name) const;   // kNoIf if unknown
+    uint16_t default_iface() const { return default_; }
+
+    // Ingress: capture_if mapping if present; else the interface whose subnets
+    // or connected prefixes (of its addrs) hold the source, longest prefix
+    // first; else the default interface; else kNoIf.
+    uint16_t ingress(const Packet& p) const;
+    uint16_t ingress_of(Family f, const IpAddr& src, int32_t capture_if = -1) const;
+
+    // One of the firewall's own addresses (on any interface).
+    bool is_local(Family f, const IpAddr& a) const;
+    // The interface that holds local address a, kNoIf if not local.
+    uint16_t local_iface(Family f, const IpAddr& a) const;
+
+    // Route lookup on a (post-DNAT) destination: longest prefix over
+    // connected prefixes, subnets and routes; then the default interface;
+    // kNoIf if none.
+    uint16_t route(Family f, const IpAddr& dst) const;
+
+    // Masquerade's source address, as inet_select_addr() (net/ipv4/devinet.c)
+    // picks it: an address of that family on oif whose prefix holds dst if
+    // any, else the first (primary) one; nullopt when oif has none.
+    std::optional<IpAddr> source_addr(uint16_t oif, Family f, const IpAddr& dst) const;
+    // The first address of the family on iface (redirect's target, as
+    // nf_nat_redirect_ipv4() takes the first address of the in-device).
+    std::optional<IpAddr> primary_addr(uint16_t iface, Family f) const;
+
+private:
+    struct Entry {  // one row of a lookup table, sorted by len descending
+        Prefix p;
+        uint16_t iface;
+    };
+    static uint16_t lpm(std::span<const Entry> table, Family f, const IpAddr& a);
+
+    std::vector<Interface> ifs_;
+    std::vector<Route> routes_;
+    uint16_t default_ = kNoIf;
+    std::vector<Entry> src_table_;    // subnets + connected prefixes: ingress
+    std::vector<Entry> route_table_;  // connected + subnets + routes: egress
+    std::vector<Entry> local_;        // host addresses (full length)
+    std::vector<std::pair<int32_t, uint16_t>> capture_map_;  // sorted by capture id
+};
+
+}  // namespace fwsim
