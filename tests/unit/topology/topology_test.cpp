@@ -1,0 +1,113 @@
+#define BOOST_TEST_MODULE topology
+#include <boost/test/unit_test.hpp>
+
+#include "fwsim/topology/topology.hpp"
+
+using namespace fwsim;
+
+namespace {
+
+IpAddr ip(const char* s) {
+    Family f;
+    return *parse_addr(s, &f);
+}
+Family fam(const char* s) {
+    Family f = Family::none;
+    parse_addr(s, &f);
+    return f;
+}
+Prefix pf(const char* s, bool host = false) { return *parse_prefix(s, host); }
+
+Packet pkt(const char* src, int32_t capture_if = -1) {
+    Packet p;
+    p.family = fam(src);
+    p.src = ip(src);
+    p.capture_if = capture_if;
+    return p;
+}
+
+// lan0 10.1.0.1/16 with 10.1.5.0/24 behind dmz0 (more specific), wan0 default.
+Topology three() {
+    Interface lan{"lan0", {pf("10.1.0.1/16", true), pf("2001:db8:1::1/64", true)}, {}, false, {}};
+    Interface dmz{"dmz0", {pf("10.2.0.1/24", true)}, {pf("10.1.5.0/24"), pf("2001:db8:1:5::/64")}, false, {3}};
+    Interface wan{"wan0", {pf("198.51.100.2/30", true), pf("198.51.100.9/29", true)}, {}, true, {0, 7}};
+    Route r{pf("10.9.0.0/16"), 1, std::nullopt};
+    return Topology({lan, dmz, wan}, {r});
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(ingress_picks_longest_prefix_v4) {
+    const Topology t = three();
+    BOOST_TEST(t.ingress(pkt("10.1.7.7")) == 0);  // connected /16 of lan0
+    BOOST_TEST(t.ingress(pkt("10.1.5.7")) == 1);  // dmz0's /24 subnet is longer
+    BOOST_TEST(t.ingress(pkt("10.2.0.9")) == 1);  // dmz0 connected
+}
+
+BOOST_AUTO_TEST_CASE(ingress_picks_longest_prefix_v6) {
+    const Topology t = three();
+    BOOST_TEST(t.ingress(pkt("2001:db8:1::99")) == 0);
+    BOOST_TEST(t.ingress(pkt("2001:db8:1:5::99")) == 1);  // dmz0 subnet, not lan0's 2001:db8:1:0::/64
+    BOOST_TEST(t.ingress(pkt("2001:db8:77::1")) == 2);    // default
+}
+
+BOOST_AUTO_TEST_CASE(ingress_falls_back_to_default_interface) {
+    const Topology t = three();
+    BOOST_TEST(t.ingress(pkt("8.8.8.8")) == 2);
+    const Topology none({Interface{"a0", {pf("10.0.0.1/24", true)}, {}, false, {}}}, {});
+    BOOST_TEST(none.ingress(pkt("8.8.8.8")) == kNoIf);
+}
+
+BOOST_AUTO_TEST_CASE(capture_if_mapping_wins_over_addresses) {
+    const Topology t = three();
+    BOOST_TEST(t.ingress(pkt("10.1.7.7", 3)) == 1);
+    BOOST_TEST(t.ingress(pkt("10.1.7.7", 7)) == 2);
+    BOOST_TEST(t.ingress(pkt("10.1.7.7", 5)) == 0);  // unmapped id: by address
+}
+
+BOOST_AUTO_TEST_CASE(is_local_matches_only_host_addresses) {
+    const Topology t = three();
+    BOOST_TEST(t.is_local(Family::ipv4, ip("10.1.0.1")));
+    BOOST_TEST(t.is_local(Family::ipv6, ip("2001:db8:1::1")));
+    BOOST_TEST(!t.is_local(Family::ipv4, ip("10.1.0.2")));
+    BOOST_TEST(!t.is_local(Family::ipv6, ip("10.1.0.1")));  // family matters
+    BOOST_TEST(t.local_iface(Family::ipv4, ip("198.51.100.9")) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(route_uses_longest_prefix_then_default) {
+    const Topology t = three();
+    BOOST_TEST(t.route(Family::ipv4, ip("10.9.3.3")) == 1);   // static route
+    BOOST_TEST(t.route(Family::ipv4, ip("10.1.5.5")) == 1);   // subnet
+    BOOST_TEST(t.route(Family::ipv4, ip("10.1.6.5")) == 0);   // connected
+    BOOST_TEST(t.route(Family::ipv4, ip("1.1.1.1")) == 2);    // default
+}
+
+BOOST_AUTO_TEST_CASE(source_addr_prefers_address_on_destination_subnet) {
+    const Topology t = three();
+    BOOST_TEST((t.source_addr(2, Family::ipv4, ip("8.8.8.8")) == ip("198.51.100.2")));
+    BOOST_TEST((t.source_addr(2, Family::ipv4, ip("198.51.100.12")) == ip("198.51.100.9")));
+    BOOST_TEST(!t.source_addr(2, Family::ipv6, ip("2001:db8::1")).has_value());
+    BOOST_TEST(!t.source_addr(kNoIf, Family::ipv4, ip("8.8.8.8")).has_value());
+    BOOST_TEST((t.primary_addr(0, Family::ipv6) == ip("2001:db8:1::1")));
+}
+
+BOOST_AUTO_TEST_CASE(home_router_defaults) {
+    const Topology t = Topology::home_router();
+    BOOST_TEST(t.names() == (std::vector<std::string>{"lan0", "wan0"}));
+    BOOST_TEST(t.default_iface() == 1);
+    BOOST_TEST(t.ingress(pkt("192.168.1.50")) == 0);
+    BOOST_TEST(t.ingress(pkt("10.20.30.40")) == 0);
+    BOOST_TEST(t.ingress(pkt("172.31.0.1")) == 0);
+    BOOST_TEST(t.ingress(pkt("172.32.0.1")) == 1);
+    BOOST_TEST(t.ingress(pkt("fd12::5")) == 0);
+    BOOST_TEST(t.ingress(pkt("fe80::1234")) == 0);
+    BOOST_TEST(t.ingress(pkt("2606:4700::1111")) == 1);
+    BOOST_TEST(t.is_local(Family::ipv4, ip("203.0.113.1")));
+    BOOST_TEST(t.is_local(Family::ipv6, ip("fd00::1")));
+    BOOST_TEST((t.source_addr(1, Family::ipv4, ip("93.184.216.34")) == ip("203.0.113.1")));
+    BOOST_TEST((t.source_addr(1, Family::ipv6, ip("2606:4700::1111")) == ip("2001:db8:ffff::1")));
+    BOOST_TEST(t.route(Family::ipv4, ip("192.168.1.77")) == 0);
+    BOOST_TEST(t.route(Family::ipv4, ip("93.184.216.34")) == 1);
+    BOOST_TEST(t.find("wan0") == 1);
+    BOOST_TEST(t.find("eth0") == kNoIf);
+}
