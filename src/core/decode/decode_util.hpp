@@ -1,0 +1,72 @@
+// Helpers shared by the decoder's files: big-endian reads and error texts.
+#pragma once
+
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <span>
+
+#include "fwsim/packet.hpp"
+
+namespace fwsim::decode_detail {
+
+inline uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+inline uint32_t be32(const uint8_t* p) {
+    return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+}
+
+// Marks p malformed with a printf-style message (truncated to the buffer).
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+inline void set_malformed(Packet& p, const char* fmt, ...) {
+    p.status = DecodeStatus::malformed;
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(p.error, sizeof p.error, fmt, ap);
+    va_end(ap);
+}
+
+// Where the IP layer starts and how many of its bytes exist on the wire;
+// `captured` <= `on_wire` (they differ only for snaplen-cut frames).
+struct IpView {
+    std::span<const uint8_t> frame;
+    size_t off = 0;          // IP header offset in frame
+    size_t captured = 0;     // frame.size() - off
+    size_t on_wire = 0;      // bytes of the frame from off on the wire
+    bool cut() const { return on_wire > captured; }
+};
+
+// Decodes the IP packet that starts at v.off; `version` is 0 to take it from
+// the header's version nibble, else the version the link layer announced.
+void decode_l3(Packet& p, const IpView& v, int version);
+
+// Decodes the transport header at p.l4_offset. `captured` bytes of it are in
+// the frame, p.l4_len per the IP header. `first_frag`: a first fragment, whose
+// transport header is decoded only if it is there whole, never malformed.
+void decode_l4(Packet& p, size_t captured, bool first_frag);
+
+// Walks an IPv6 extension header chain as ipv6_skip_exthdr() does, starting
+// with next header `nh` at `pos` in `b`. Stops at the first header that is not
+// an extension header, at a fragment header with a non-zero offset, or at the
+// end of the bytes. Returns false (and sets *err) on a chain that is too long
+// or overruns the bytes.
+struct ExtChain {
+    uint8_t nh = 0;           // protocol after the chain
+    size_t end = 0;           // offset after the chain
+    size_t frag_hdr = 0;      // offset of the fragment header, 0 if none
+    size_t frag_nh_at = 0;    // offset of the next-header byte that announced it
+    uint16_t frag_off = 0;    // fragment offset in bytes
+    bool more_frags = false;
+    uint32_t frag_id = 0;
+    bool is_fragment = false; // RFC 6946: an atomic fragment is not a fragment
+    char err[80] = {};        // why the walk failed
+};
+// `strict` (the packet itself, not a quoted one): hop-by-hop must come first,
+// as ip6_input_finish() drops a later one.
+bool walk_ipv6_ext(std::span<const uint8_t> b, uint8_t nh, size_t pos, bool strict, ExtChain* out);
+
+inline constexpr unsigned kMaxIpv6ExtHeaders = 16;
+inline constexpr unsigned kMaxVlanTags = 8;
+
+}  // namespace fwsim::decode_detail

@@ -1,0 +1,41 @@
+// Transport checksum verification for conntrack's nf_conntrack_checksum.
+#include "decode_util.hpp"
+#include "fwsim/checksum.hpp"
+#include "fwsim/decode/decoder.hpp"
+
+namespace fwsim {
+
+using namespace decode_detail;
+
+bool l4_checksum_ok(const Packet& p) {
+    if (!p.ok() || !p.has_l4 || p.is_fragment) return true;
+    // Bytes cut by the snaplen cannot be summed: give the packet the benefit.
+    if (size_t(p.l4_offset) + p.l4_len > p.frame.size()) return true;
+    const std::span<const uint8_t> seg = p.frame.subspan(p.l4_offset, p.l4_len);
+    switch (p.l4proto) {
+        case proto::tcp:
+            return csum_fold(csum_partial(seg, csum_pseudo(p.family, p.src, p.dst, p.l4proto, p.l4_len))) == 0;
+        case proto::udp:
+            // udp_error(): "Packet with no checksum" is fine, for IPv6 too
+            // (nf_conntrack_proto_udp.c does not tell the families apart).
+            if (be16(&seg[6]) == 0) return true;
+            return csum_fold(csum_partial(seg, csum_pseudo(p.family, p.src, p.dst, p.l4proto, p.l4_len))) == 0;
+        case proto::udplite: {
+            // udplite_error(): a zero checksum is invalid; coverage 0 = all.
+            if (be16(&seg[6]) == 0) return false;
+            uint32_t cov = be16(&seg[4]);
+            if (cov == 0 || cov > p.l4_len) cov = p.l4_len;
+            return csum_fold(csum_partial(seg.first(cov), csum_pseudo(p.family, p.src, p.dst, p.l4proto, p.l4_len))) == 0;
+        }
+        case proto::icmp:
+            if (p.family != Family::ipv4) return true;
+            return csum_fold(csum_partial(seg)) == 0;
+        case proto::icmpv6:
+            if (p.family != Family::ipv6) return true;
+            return csum_fold(csum_partial(seg, csum_pseudo(p.family, p.src, p.dst, p.l4proto, p.l4_len))) == 0;
+        default:
+            return true;  // SCTP (CRC32c) and generic protocols are not checked by fwsim
+    }
+}
+
+}  // namespace fwsim
