@@ -133,6 +133,7 @@ bool walk_ipv6_ext(std::span<const uint8_t> b, uint8_t nh, size_t pos, bool stri
     // As ipv6_skip_exthdr() in net/ipv6/exthdrs_core.c, plus a bound on the
     // number of headers (the kernel is bounded only by the packet length).
     unsigned count = 0;
+    size_t nh_at = 6;  // where the current next-header value was read
     while (is_ipv6_ext(nh)) {
         if (++count > kMaxIpv6ExtHeaders) {
             std::snprintf(out->err, sizeof out->err, "ipv6: extension header chain too long");
@@ -152,6 +153,7 @@ bool walk_ipv6_ext(std::span<const uint8_t> b, uint8_t nh, size_t pos, bool stri
             len = 8;
             const uint16_t fo = be16(&b[pos + 2]);
             out->frag_hdr = pos;
+            out->frag_nh_at = nh_at;
             out->frag_off = fo & 0xfff8;
             out->more_frags = fo & 1;
             out->frag_id = be32(&b[pos + 4]);
@@ -174,6 +176,7 @@ bool walk_ipv6_ext(std::span<const uint8_t> b, uint8_t nh, size_t pos, bool stri
             return false;
         }
         nh = b[pos];
+        nh_at = pos;
         pos += len;
     }
     out->nh = nh;
