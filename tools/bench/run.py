@@ -120,18 +120,37 @@ def vmrss_kb(pid):
     return None
 
 
+def child_pid(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = f.read().split()
+        return int(kids[0]) if kids else None
+    except OSError:
+        return None
+
+
 def measure(cmd, stdout_path):
-    """Runs cmd; returns (rc, wall s, cpu s, peak RSS KB, RSS samples [(t, KB)], stderr tail)."""
+    """Runs cmd; returns (rc, wall s, cpu s, peak RSS KB, RSS samples [(t, KB)], stderr tail).
+
+    Peak RSS comes from /usr/bin/time, not from our own wait4(): execve folds
+    the pre-exec address space's high-water mark into the new program's
+    ru_maxrss (exec_mmap() -> setmax_mm_hiwater_rss() in fs/exec.c), so a
+    program forked from this Python process would report at least Python's
+    RSS; forked from time(1) it inherits only time's ~2 MB.
+    """
     err_path = stdout_path + ".stderr"
+    time_path = stdout_path + ".time"
     with open(stdout_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.monotonic()
-        p = subprocess.Popen(cmd, stdout=out, stderr=err)
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", time_path] + cmd, stdout=out, stderr=err)
         samples = []
+        target = None
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
             if pid == p.pid:
                 break
-            rss = vmrss_kb(p.pid)
+            target = target or child_pid(p.pid)
+            rss = vmrss_kb(target) if target else None
             if rss is not None:
                 samples.append((round(time.monotonic() - t0, 3), rss))
             time.sleep(0.05)
@@ -139,12 +158,22 @@ def measure(cmd, stdout_path):
     p.returncode = os.waitstatus_to_exitcode(status)
     with open(err_path, "rb") as f:
         tail = f.read()[-1500:].decode("utf-8", "replace").strip()
-    return p.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, samples, tail
+    peak = None
+    try:
+        with open(time_path) as f:
+            # time(1) adds "Command exited with non-zero status N" before the
+            # format's line when the program fails.
+            peak = int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return p.returncode, wall, ru.ru_utime + ru.ru_stime, peak, samples, tail
 
 
 def rss_flatness(samples, peak):
     """Peak RSS over the peak of the first half of the run (1.0 = flat)."""
     if len(samples) < 4:
+        return None
+    if not peak:
         return None
     half = samples[-1][0] / 2
     first = max((kb for t, kb in samples if t <= half), default=0)
@@ -163,6 +192,8 @@ def run_case(name, cap_path, cap_n, ruleset, opts, bins, rules_dir, res_dir):
         res.update(status="failed", error=f"{os.path.relpath(cmd[0], REPO)} not built")
         return res
     rc, wall, cpu, peak, samples, tail = measure(cmd, out + ".stdout")
+    if peak is None:  # time(1) output unreadable: fall back on the sampled maximum
+        peak = max((kb for _, kb in samples), default=0)
     res.update(rc=rc, seconds=round(wall, 4), cpu_seconds=round(cpu, 4), peak_rss_kb=peak,
                rss_flatness=rss_flatness(samples, peak))
     packets = cap_n
