@@ -55,8 +55,17 @@ struct Result {  // nf_conntrack_in()'s outcome for one packet
                                // ICMP errors: the quoted connection's entry (for NAT reply translation)
     bool unconfirmed = false;  // a new entry made for this packet, waiting for confirm()/discard()
     bool table_full = false;   // no entry could be made (early drop failed): drop, reason table_full
+    bool ignored = false;      // TCP: the tracker ignored the packet (NFCT_TCP_IGNORE / sIG): the
+                               // entry's state, timeout and counters did not change; ct state is
+                               // still established/new as the kernel reports it
     TcpState tcp_state = TcpState::none;  // the entry's TCP state after this packet (none if no entry)
 };
+// Notes on Result:
+// - state == invalid: `entry` is kNoEntry (the kernel detaches the conntrack: rules see no ct).
+// - state == untracked: ICMPv6 neighbour discovery / MLD (nf_conntrack_icmpv6_error's noct_valid_new).
+// - An entry killed by this very packet (TCP RST with no reply seen, as nf_ct_kill_acct()) is
+//   returned with its state (established/new) and stays readable through get() until the next
+//   call of in(), advance() or finish(); its flow already ended (EndReason::closed).
 
 // Cumulative; the engine computes per-interval deltas. Names as the kernel's
 // conntrack statistics where one exists.
@@ -80,6 +89,7 @@ struct TcpPeer {
     uint32_t td_end = 0;     // max of seq + len
     uint32_t td_maxend = 0;  // max of ack + max(win, 1)
     uint32_t td_maxwin = 0;  // max(win)
+    uint32_t td_maxack = 0;  // max of ack
     uint8_t td_scale = 0;    // window scale factor
     uint8_t flags = 0;       // tcpflags below
 };
@@ -114,20 +124,30 @@ struct Entry {
     uint32_t mark = 0;
     uint32_t rule = 0;
     TcpTrack tcp;               // TCP only
+    Nanos stream_ts = 0;        // UDP: first packet + 2 s (ct->proto.udp.stream_ts)
     // --- table internals
     uint32_t next[2] = {};      // hash chain links (node ids), per direction
     uint32_t heap_pos = 0;      // index in the timer heap
     bool live = false;
     bool confirmed = false;
+    bool dying = false;         // killed, slot freed at the next in()/advance()/finish()
 
     const Tuple& orig() const { return tuple[0]; }
     const Tuple& reply() const { return tuple[1]; }
     TcpState tcp_state() const { return tcp.state; }
 };
 
+// nf_conntrack_buckets: Linux sizes the hash from RAM, 262144 on a machine
+// with more than 4 GiB, and does NOT change it when nf_conntrack_max is set.
+inline constexpr uint32_t kDefaultHtableSize = 262144;
+
 class Table {
 public:
-    explicit Table(const Config& cfg);
+    // htable_size (nf_conntrack_buckets, rounded up to a power of two) only
+    // decides which entries early_drop() looks at (the NF_CT_EVICTION_RANGE
+    // = 8 buckets from the new tuple's hash), as in the kernel; the real
+    // hash table is sized and grown independently.
+    explicit Table(const Config& cfg, uint32_t htable_size = kDefaultHtableSize);
 
     // Fires every timeout whose deadline <= now, in (deadline, id) order,
     // calling obs.on_flow_end(..., timeout, deadline). Call before each packet.
@@ -192,18 +212,23 @@ private:
     void set_tcp_state(EntryId e, TcpState s);
     void kill(EntryId e, EndReason why, Nanos when, Observer& obs);
     bool early_drop(const Tuple& t, Nanos now, Observer& obs);
-    Result new_entry(const Packet& pkt, const Tuple& t, Nanos now, Observer& obs);
-    Result in_tracked(const Packet& pkt, const Tuple& t, Nanos now, bool checksum_ok,
-                      Observer& obs);
-    Result icmp_error(const Packet& pkt, Nanos now);
+    Result new_entry(const Packet& pkt, const Tuple& t, Nanos now, bool checksum_bad,
+                     Observer& obs);
+    Result icmp_error(const Packet& pkt);
+    void sync_tcp_count(const Entry& en, TcpState before);
     void account(Entry& en, CtDir dir, const Packet& pkt, Nanos now);
+    void reap();
+    void count_entry(const Entry& en, int delta);
 
     Config cfg_;
     std::vector<Entry> slots_;
     std::vector<EntryId> free_;      // free slot stack
     std::vector<uint32_t> buckets_;  // heads of chains: node id = slot*2 + dir, kNoEntry = empty
     uint32_t bucket_mask_ = 0;
+    uint32_t htable_mask_ = 0;       // virtual kernel buckets for early_drop
     std::vector<EntryId> heap_;      // min-heap on (deadline, id) of confirmed entries
+    std::vector<EntryId> dying_;     // killed entries whose slot is freed at the next call
+    std::vector<EntryId> scratch_;   // early_drop victims
     size_t confirmed_ = 0;
     size_t unconfirmed_ = 0;
     uint64_t next_id_ = 1;

@@ -1,0 +1,584 @@
+// The conntrack core: lookup, new entries, confirm, timers, early drop.
+// Mirrors Linux 6.x net/netfilter/nf_conntrack_core.c (nf_conntrack_in(),
+// resolve_normal_ct(), init_conntrack(), __nf_conntrack_confirm(),
+// early_drop(), nf_conntrack_tuple_taken()) and the ICMP error handling of
+// nf_conntrack_proto_icmp.c / nf_conntrack_proto_icmpv6.c.
+#include "fwsim/conntrack/table.hpp"
+
+#include <algorithm>
+
+#include "fwsim/rules/eval_context.hpp"
+#include "trackers.hpp"
+
+namespace fwsim::ct {
+
+namespace st = rules::ctstatus;
+using detail::Outcome;
+
+std::string_view to_string(EndReason r) {
+    switch (r) {
+        case EndReason::closed: return "closed";
+        case EndReason::timeout: return "timeout";
+        case EndReason::evicted: return "evicted";
+        case EndReason::end_of_capture: return "end_of_capture";
+    }
+    return "?";
+}
+
+namespace {
+
+constexpr uint32_t kNil = 0xffffffff;
+constexpr int kEvictionRange = 8;  // NF_CT_EVICTION_RANGE
+
+uint32_t pow2_at_least(uint64_t n) {
+    uint64_t p = 1;
+    while (p < n && p < (1ull << 31)) p <<= 1;
+    return uint32_t(p);
+}
+
+// icmp_is_err(): destination unreachable, source quench, redirect, time
+// exceeded, parameter problem.
+bool icmp_is_err(uint8_t type) {
+    return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+// noct_valid_new[] in nf_conntrack_proto_icmpv6.c: MLD and neighbour
+// discovery are never tracked.
+bool icmpv6_noct(uint8_t type) {
+    return (type >= 130 && type <= 136) || type == 143 || type == 151 || type == 152;
+}
+
+constexpr uint8_t kNrIcmpTypes = 18;  // NR_ICMP_TYPES
+
+Result invalid_result() {
+    Result r;
+    r.state = CtState::invalid;
+    return r;
+}
+
+}  // namespace
+
+Table::Table(const Config& cfg, uint32_t htable_size) : cfg_(cfg) {
+    htable_mask_ = pow2_at_least(htable_size == 0 ? 1 : htable_size) - 1;
+    const uint64_t want = cfg.ct_max ? cfg.ct_max : kDefaultHtableSize;
+    const uint32_t n = pow2_at_least(std::clamp<uint64_t>(want, 16, 1u << 20));
+    buckets_.assign(n, kNil);
+    bucket_mask_ = n - 1;
+}
+
+// ---------------------------------------------------------------- slab
+
+EntryId Table::alloc_entry() {
+    EntryId e;
+    if (!free_.empty()) {
+        e = free_.back();
+        free_.pop_back();
+        slots_[e] = Entry{};
+    } else {
+        e = EntryId(slots_.size());
+        slots_.emplace_back();
+    }
+    slots_[e].live = true;
+    return e;
+}
+
+void Table::free_entry(EntryId e) {
+    slots_[e].live = false;
+    slots_[e].dying = false;
+    slots_[e].confirmed = false;
+    free_.push_back(e);
+}
+
+void Table::reap() {
+    for (EntryId e : dying_) free_entry(e);
+    dying_.clear();
+}
+
+// ---------------------------------------------------------------- hash
+
+uint32_t Table::bucket_of(const Tuple& t) const { return uint32_t(hash(t)) & bucket_mask_; }
+
+void Table::hash_insert(EntryId e) {
+    Entry& en = slots_[e];
+    for (uint32_t d = 0; d < 2; ++d) {
+        const uint32_t b = bucket_of(en.tuple[d]);
+        en.next[d] = buckets_[b];
+        buckets_[b] = e * 2 + d;  // at the head, as hlist_nulls_add_head_rcu()
+    }
+}
+
+void Table::hash_remove(EntryId e) {
+    Entry& en = slots_[e];
+    for (uint32_t d = 0; d < 2; ++d) {
+        const uint32_t node = e * 2 + d;
+        uint32_t* link = &buckets_[bucket_of(en.tuple[d])];
+        while (*link != kNil && *link != node) link = &slots_[*link >> 1].next[*link & 1];
+        if (*link == node) *link = en.next[d];
+    }
+}
+
+void Table::maybe_grow() {
+    if (confirmed_ + 1 <= size_t(buckets_.size()) * 2 || buckets_.size() >= (1u << 30)) return;
+    const uint32_t n = uint32_t(buckets_.size() * 2);
+    buckets_.assign(n, kNil);
+    bucket_mask_ = n - 1;
+    for (EntryId e = 0; e < slots_.size(); ++e)  // slot order: deterministic
+        if (slots_[e].live && slots_[e].confirmed && !slots_[e].dying) hash_insert(e);
+}
+
+EntryId Table::find(const Tuple& t, CtDir* dir) const {
+    for (uint32_t node = buckets_[bucket_of(t)]; node != kNil;
+         node = slots_[node >> 1].next[node & 1]) {
+        if (slots_[node >> 1].tuple[node & 1] == t) {
+            if (dir) *dir = (node & 1) ? CtDir::reply : CtDir::original;
+            return node >> 1;
+        }
+    }
+    return kNoEntry;
+}
+
+bool Table::tuple_taken(const Tuple& t, EntryId ignored) const {
+    // nf_conntrack_tuple_taken(): an entry with the same original tuple is
+    // the same flow and does not count.
+    for (uint32_t node = buckets_[bucket_of(t)]; node != kNil;
+         node = slots_[node >> 1].next[node & 1]) {
+        const EntryId e = node >> 1;
+        if (e == ignored || !(slots_[e].tuple[node & 1] == t)) continue;
+        if (ignored != kNoEntry && slots_[e].tuple[0] == slots_[ignored].tuple[0]) continue;
+        return true;
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------- timers
+
+bool Table::heap_less(uint32_t a, uint32_t b) const {
+    const Entry& x = slots_[heap_[a]];
+    const Entry& y = slots_[heap_[b]];
+    if (x.deadline != y.deadline) return x.deadline < y.deadline;
+    return x.id < y.id;
+}
+
+void Table::sift_up(uint32_t pos) {
+    while (pos > 0) {
+        const uint32_t parent = (pos - 1) / 2;
+        if (!heap_less(pos, parent)) break;
+        std::swap(heap_[pos], heap_[parent]);
+        slots_[heap_[pos]].heap_pos = pos;
+        slots_[heap_[parent]].heap_pos = parent;
+        pos = parent;
+    }
+}
+
+void Table::sift_down(uint32_t pos) {
+    const uint32_t n = uint32_t(heap_.size());
+    for (;;) {
+        const uint32_t l = 2 * pos + 1, r = l + 1;
+        uint32_t m = pos;
+        if (l < n && heap_less(l, m)) m = l;
+        if (r < n && heap_less(r, m)) m = r;
+        if (m == pos) break;
+        std::swap(heap_[pos], heap_[m]);
+        slots_[heap_[pos]].heap_pos = pos;
+        slots_[heap_[m]].heap_pos = m;
+        pos = m;
+    }
+}
+
+void Table::heap_push(EntryId e) {
+    heap_.push_back(e);
+    slots_[e].heap_pos = uint32_t(heap_.size() - 1);
+    sift_up(slots_[e].heap_pos);
+}
+
+void Table::heap_remove(EntryId e) {
+    const uint32_t pos = slots_[e].heap_pos;
+    const EntryId last = heap_.back();
+    heap_.pop_back();
+    if (pos < heap_.size()) {
+        heap_[pos] = last;
+        slots_[last].heap_pos = pos;
+        sift_up(pos);
+        sift_down(slots_[last].heap_pos);
+    }
+}
+
+void Table::heap_fix(EntryId e) {
+    sift_up(slots_[e].heap_pos);
+    sift_down(slots_[e].heap_pos);
+}
+
+void Table::set_timeout(EntryId e, Nanos deadline) {
+    slots_[e].deadline = deadline;
+    if (slots_[e].confirmed && !slots_[e].dying) heap_fix(e);
+}
+
+// ---------------------------------------------------------------- gauges
+
+void Table::count_entry(const Entry& en, int delta) {
+    confirmed_ += delta;
+    by_proto_[en.tuple[0].proto] += delta;
+    if (en.tuple[0].proto == proto::tcp) by_tcp_state_[size_t(en.tcp.state)] += delta;
+}
+
+void Table::sync_tcp_count(const Entry& en, TcpState before) {
+    if (!en.confirmed || en.dying || en.tcp.state == before) return;
+    by_tcp_state_[size_t(before)]--;
+    by_tcp_state_[size_t(en.tcp.state)]++;
+}
+
+// ---------------------------------------------------------------- life cycle
+
+FlowInfo Table::flow_info(EntryId e) const {
+    const Entry& en = slots_[e];
+    FlowInfo f;
+    f.id = en.id;
+    f.orig = en.tuple[0];
+    f.reply = en.tuple[1];
+    f.first_ts = en.first_ts;
+    f.last_ts = en.last_ts;
+    f.orig_pkts = en.pkts[0];
+    f.orig_bytes = en.bytes[0];
+    f.reply_pkts = en.pkts[1];
+    f.reply_bytes = en.bytes[1];
+    f.status = en.status;
+    f.tcp_state = en.tcp.state;
+    f.mark = en.mark;
+    f.rule = en.rule;
+    return f;
+}
+
+void Table::kill(EntryId e, EndReason why, Nanos when, Observer& obs) {
+    Entry& en = slots_[e];
+    hash_remove(e);
+    heap_remove(e);
+    count_entry(en, -1);
+    en.dying = true;
+    dying_.push_back(e);
+    counters_.destroyed++;
+    switch (why) {
+        case EndReason::timeout: counters_.expired++; break;
+        case EndReason::closed: counters_.closed++; break;
+        case EndReason::evicted: counters_.early_drop++; break;
+        case EndReason::end_of_capture: break;
+    }
+    obs.on_flow_end(flow_info(e), why, when);
+}
+
+void Table::advance(Nanos now, Observer& obs) {
+    reap();
+    // nf_ct_is_expired(): gone once its deadline is reached.
+    while (!heap_.empty() && slots_[heap_[0]].deadline <= now) {
+        const EntryId e = heap_[0];
+        kill(e, EndReason::timeout, slots_[e].deadline, obs);
+    }
+    reap();
+}
+
+void Table::account(Entry& en, CtDir dir, const Packet& pkt, Nanos now) {
+    const int d = dir == CtDir::reply ? 1 : 0;
+    en.pkts[d]++;
+    en.bytes[d] += pkt.ip_len;
+    en.last_ts = now;
+}
+
+bool Table::early_drop(const Tuple& t, Nanos now, Observer& obs) {
+    // early_drop(): look at NF_CT_EVICTION_RANGE kernel buckets from the new
+    // tuple's bucket; in the first that holds any, drop EVERY confirmed,
+    // non-assured entry (early_drop_list()), in chain order (newest first).
+    uint32_t v = uint32_t(hash(t)) & htable_mask_;
+    const uint32_t real = uint32_t(buckets_.size());
+    for (int i = 0; i < kEvictionRange; ++i, v = (v + 1) & htable_mask_) {
+        scratch_.clear();
+        auto scan = [&](uint32_t b, bool filter) {
+            for (uint32_t node = buckets_[b]; node != kNil;
+                 node = slots_[node >> 1].next[node & 1]) {
+                const EntryId e = node >> 1;
+                const Entry& en = slots_[e];
+                if (filter && (uint32_t(hash(en.tuple[node & 1])) & htable_mask_) != v) continue;
+                if ((en.status & st::assured) || !en.confirmed || en.dying) continue;
+                if (std::find(scratch_.begin(), scratch_.end(), e) == scratch_.end())
+                    scratch_.push_back(e);
+            }
+        };
+        if (real <= htable_mask_ + 1) {
+            scan(v & bucket_mask_, real < htable_mask_ + 1);
+        } else {
+            for (uint32_t b = v; b < real; b += htable_mask_ + 1) scan(b, false);
+        }
+        if (!scratch_.empty()) {
+            for (EntryId e : scratch_) kill(e, EndReason::evicted, now, obs);
+            return true;
+        }
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------- nf_conntrack_in
+
+namespace {
+
+Outcome dispatch(Entry& en, bool confirmed, CtDir dir, const Packet& pkt, Nanos now,
+                 bool checksum_bad, const Config& cfg) {
+    switch (en.tuple[0].proto) {
+        case proto::tcp:
+            return detail::tcp_packet(en, confirmed, dir, pkt, now, checksum_bad, cfg);
+        case proto::udp:
+        case proto::udplite:
+            return detail::udp_packet(en, confirmed, now, checksum_bad, cfg);
+        case proto::icmp:
+        case proto::icmpv6:
+            return detail::icmp_packet(en, confirmed, cfg);
+        default:
+            return detail::generic_packet(cfg);
+    }
+}
+
+}  // namespace
+
+Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) {
+    reap();
+    Tuple t;
+    if (!tuple_of(pkt, &t)) {  // resolve_normal_ct(): can't get tuple
+        counters_.invalid++;
+        return invalid_result();
+    }
+    // tcp_error()/udp_error()/icmp_error() check checksums only when
+    // nf_conntrack_checksum is set; the engine only checks at PRE_ROUTING.
+    const bool checksum_bad = cfg_.ct_checksum != 0 && !checksum_ok;
+
+    // nf_conntrack_handle_icmp() runs before the lookup.
+    if (pkt.is_icmp()) {
+        if (checksum_bad) {
+            counters_.invalid++;
+            return invalid_result();
+        }
+        if (t.proto == proto::icmp) {
+            if (pkt.icmp_type > kNrIcmpTypes) {
+                counters_.invalid++;
+                return invalid_result();
+            }
+            if (icmp_is_err(pkt.icmp_type)) return icmp_error(pkt);
+        } else {
+            if (icmpv6_noct(pkt.icmp_type)) {
+                Result r;
+                r.state = CtState::untracked;
+                return r;
+            }
+            if (pkt.icmp_type < 128) return icmp_error(pkt);
+        }
+    }
+
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        counters_.searched++;
+        CtDir dir = CtDir::original;
+        const EntryId e = find(t, &dir);
+        if (e == kNoEntry) return new_entry(pkt, t, now, checksum_bad, obs);
+        counters_.found++;
+
+        Entry& en = slots_[e];
+        // resolve_normal_ct(): ctinfo from the direction and SEEN_REPLY.
+        const CtState state = dir == CtDir::reply              ? CtState::established
+                              : (en.status & st::seen_reply) ? CtState::established
+                                                             : CtState::new_;
+        const TcpState tcp_before = en.tcp.state;
+        const Nanos deadline_before = en.deadline;
+        const Outcome o = dispatch(en, true, dir, pkt, now, checksum_bad, cfg_);
+        sync_tcp_count(en, tcp_before);
+
+        if (o.kind == Outcome::reopen) {
+            // "Reopened connection": nf_ct_kill() and -NF_REPEAT: the old
+            // entry ends, the packet is looked up again as new.
+            kill(e, EndReason::closed, now, obs);
+            continue;
+        }
+        if (o.kind == Outcome::invalid) {
+            if (en.deadline != deadline_before) heap_fix(e);  // nf_tcp_handle_invalid()
+            counters_.invalid++;
+            return invalid_result();
+        }
+
+        Result r;
+        r.state = state;
+        r.dir = dir;
+        r.entry = e;
+        if (o.kind == Outcome::ignore) {
+            counters_.ignored++;
+            r.ignored = true;
+        } else {
+            if (o.refresh) {
+                set_timeout(e, now + o.timeout);
+                account(en, dir, pkt, now);
+            }
+            if (o.kill) account(en, dir, pkt, now);
+        }
+        // nf_conntrack_in(): SEEN_REPLY after the tracker ran (also for
+        // ignored packets).
+        if (dir == CtDir::reply) en.status |= st::seen_reply;
+        r.tcp_state = en.tcp.state;
+        if (o.kill) kill(e, EndReason::closed, now, obs);  // nf_ct_kill_acct()
+        return r;
+    }
+    counters_.invalid++;  // not reached: a reopened entry is gone from the table
+    return invalid_result();
+}
+
+Result Table::new_entry(const Packet& pkt, const Tuple& t, Nanos now, bool checksum_bad,
+                        Observer& obs) {
+    // init_conntrack(): the reply tuple must exist (ICMP: query types only).
+    Tuple reply;
+    if (!invert(t, &reply)) {
+        counters_.invalid++;
+        return invalid_result();
+    }
+    // __nf_conntrack_alloc(): unconfirmed entries count against the limit,
+    // and the check comes before the tracker looks at the packet.
+    if (cfg_.ct_max != 0 && confirmed_ + unconfirmed_ + 1 > cfg_.ct_max) {
+        if (!early_drop(t, now, obs)) {
+            counters_.table_full_drops++;  // "nf_conntrack: table full, dropping packet"
+            Result r;
+            r.state = CtState::new_;
+            r.table_full = true;
+            return r;
+        }
+    }
+    const EntryId e = alloc_entry();
+    Entry& en = slots_[e];
+    en.tuple[0] = t;
+    en.tuple[1] = reply;
+    en.first_ts = en.last_ts = now;
+    en.deadline = now;
+    const Outcome o = dispatch(en, false, CtDir::original, pkt, now, checksum_bad, cfg_);
+    if (o.kind != Outcome::accept && o.kind != Outcome::ignore) {
+        free_entry(e);
+        counters_.invalid++;
+        return invalid_result();
+    }
+    unconfirmed_++;
+    en.id = next_id_++;
+    if (o.refresh) {
+        en.deadline = now + o.timeout;
+        account(en, CtDir::original, pkt, now);
+    }
+    Result r;
+    r.state = CtState::new_;
+    r.dir = CtDir::original;
+    r.entry = e;
+    r.unconfirmed = true;
+    r.ignored = o.kind == Outcome::ignore;
+    r.tcp_state = en.tcp.state;
+    return r;
+}
+
+Result Table::icmp_error(const Packet& pkt) {
+    // nf_conntrack_inet_error(): look up the inverse of the quoted tuple;
+    // the error must travel to the address the connection's tuple in that
+    // direction goes to. Anything else gets no conntrack (invalid).
+    const InnerHeader& in = pkt.inner;
+    if (!in.present || in.family != pkt.family) {
+        counters_.invalid++;
+        return invalid_result();
+    }
+    Tuple q;
+    q.src = in.src;
+    q.dst = in.dst;
+    q.family = in.family;
+    q.proto = in.l4proto;
+    switch (in.l4proto) {
+        case proto::tcp:
+        case proto::udp:
+        case proto::udplite:
+        case proto::sctp:
+            if (!in.has_ports) {
+                counters_.invalid++;
+                return invalid_result();
+            }
+            q.sport = in.sport;
+            q.dport = in.dport;
+            break;
+        case proto::icmp:
+        case proto::icmpv6:
+            if (!in.has_ports) {
+                counters_.invalid++;
+                return invalid_result();
+            }
+            q.sport = in.icmp_id;
+            q.dport = uint16_t(in.icmp_type << 8 | in.icmp_code);
+            break;
+        default:
+            break;
+    }
+    Tuple inner;
+    CtDir dir = CtDir::original;
+    counters_.searched++;
+    const EntryId e = invert(q, &inner) ? find(inner, &dir) : kNoEntry;
+    if (e == kNoEntry || !(slots_[e].tuple[dir == CtDir::reply ? 1 : 0].dst == pkt.dst)) {
+        counters_.invalid++;
+        return invalid_result();
+    }
+    counters_.found++;
+    Result r;
+    r.state = CtState::related;
+    r.dir = dir;
+    r.entry = e;
+    r.tcp_state = slots_[e].tcp.state;
+    return r;
+}
+
+void Table::alter_reply(EntryId e, const Tuple& new_reply) { slots_[e].tuple[1] = new_reply; }
+
+bool Table::confirm(EntryId e, uint32_t rule) {
+    Entry& en = slots_[e];
+    unconfirmed_--;
+    // __nf_conntrack_confirm(): a clash when either tuple is in the table.
+    if (find(en.tuple[0]) != kNoEntry || find(en.tuple[1]) != kNoEntry) {
+        counters_.insert_failed++;
+        free_entry(e);
+        return false;
+    }
+    en.rule = rule;
+    en.confirmed = true;
+    en.status |= st::confirmed;
+    maybe_grow();
+    hash_insert(e);
+    heap_push(e);
+    count_entry(en, +1);
+    counters_.new_++;
+    return true;
+}
+
+void Table::discard(EntryId e) {
+    unconfirmed_--;
+    counters_.discarded++;
+    free_entry(e);
+}
+
+void Table::set_mark(EntryId e, uint32_t mark) { slots_[e].mark = mark; }
+
+void Table::set_status_bits(EntryId e, uint32_t bits) { slots_[e].status |= bits; }
+
+void Table::finish(Nanos end, Observer& obs) {
+    reap();
+    std::vector<std::pair<uint64_t, EntryId>> order;
+    order.reserve(confirmed_);
+    for (EntryId e = 0; e < slots_.size(); ++e) {
+        const Entry& en = slots_[e];
+        if (!en.live) continue;
+        if (en.confirmed) {
+            order.emplace_back(en.id, e);
+        } else {
+            unconfirmed_--;  // a pending unconfirmed entry: no state, no record
+            free_entry(e);
+        }
+    }
+    std::sort(order.begin(), order.end());
+    for (const auto& [id, e] : order) {
+        obs.on_flow_end(flow_info(e), EndReason::end_of_capture, end);
+        hash_remove(e);
+        heap_remove(e);
+        count_entry(slots_[e], -1);
+        free_entry(e);
+    }
+}
+
+}  // namespace fwsim::ct
