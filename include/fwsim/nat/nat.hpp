@@ -66,7 +66,10 @@ using TakenFn = FunctionRef<bool(const Tuple& reply)>;
 // in *mapped and return true. The engine may pass an empty FunctionRef.
 using FindSrcFn = FunctionRef<bool(const Tuple& orig, Tuple* mapped)>;
 
-enum class Status : uint8_t { ok, exhausted };
+// exhausted: no free tuple (engine: drop, reason nat_port_exhausted).
+// no_address: masquerade/redirect without a resolved address (the kernel
+// drops: nf_nat_masquerade_ipv4() "ate my IP address").
+enum class Status : uint8_t { ok, exhausted, no_address };
 
 // get_unique_tuple(): from the connection's current original tuple (as the
 // packet looks after earlier NAT), the request and, for masquerade/redirect,
