@@ -228,3 +228,51 @@ BOOST_AUTO_TEST_CASE(icmpv6_error_rewrites_quoted_packet) {
     BOOST_TEST(l4_check(b, Family::ipv6, 0, 40, proto::icmpv6, true) == 0);
     BOOST_TEST(l4_check(b, Family::ipv6, 48, 88, proto::udp, true) == 0);
 }
+
+namespace {
+std::vector<uint8_t> unhex(const char* h) {
+    std::vector<uint8_t> v;
+    for (size_t i = 0; h[i] && h[i + 1]; i += 2) v.push_back(uint8_t(std::stoi(std::string(h + i, 2), nullptr, 16)));
+    return v;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sctp_port_rewrite_recomputes_crc32c) {
+    // Both packets made by scapy (IP/SCTP/DATA "hi"), which computes the CRC32c.
+    auto b = unhex("450000341234000040849650c0a8010a080808081388000901020304fa1d3289"
+                   "0000001200000001000000000000000068690000");
+    const auto want = unhex("450000341234000040841c01cb007101080808081770000901020304573961c9"
+                            "0000001200000001000000000000000068690000");
+    rewrite(b, Family::ipv4, tup("192.168.1.10", 5000, "8.8.8.8", 9, proto::sctp),
+            tup("203.0.113.1", 6000, "8.8.8.8", 9, proto::sctp), false);
+    BOOST_TEST(b == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(icmp_error_quoting_8_bytes_of_tcp_rewrites_ports_only) {
+    auto inner = ipv4("203.0.113.1", "93.184.216.34", proto::tcp, tcp_hdr(5000, 443), 16);
+    inner.resize(28);  // RFC 792: IP header + 8 bytes
+    std::vector<uint8_t> icmp = {11, 0, 0, 0, 0, 0, 0, 0};
+    icmp.insert(icmp.end(), inner.begin(), inner.end());
+    auto b = ipv4("10.0.0.1", "203.0.113.1", proto::icmp, icmp, 2, false);
+    rewrite_icmp_error(b, Family::ipv4, tup("10.0.0.1", 0, "203.0.113.1", 0xb00, proto::icmp),
+                       tup("10.0.0.1", 0, "192.168.1.10", 0xb00, proto::icmp),
+                       tup("203.0.113.1", 5000, "93.184.216.34", 443, proto::tcp),
+                       tup("192.168.1.10", 4000, "93.184.216.34", 443, proto::tcp), false);
+    BOOST_TEST(g16(b, 48) == 4000);
+    BOOST_TEST(ipv4_hdr_check(b, 28) == 0);
+    BOOST_TEST(l4_check(b, Family::ipv4, 0, 20, proto::icmp, false) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(truncated_capture_is_rewritten_as_far_as_it_goes) {
+    auto b = ipv4("192.168.1.10", "93.184.216.34", proto::tcp, tcp_hdr(51000, 443), 16);
+    b.resize(22);  // only the source port of TCP was captured
+    rewrite(b, Family::ipv4, tup("192.168.1.10", 51000, "93.184.216.34", 443, proto::tcp),
+            tup("203.0.113.1", 61000, "93.184.216.34", 80, proto::tcp), true);
+    BOOST_TEST(g16(b, 20) == 61000);
+    BOOST_TEST(ipv4_hdr_check(b) == 0);
+    b.resize(10);  // not even an IP header: left alone
+    const auto copy = b;
+    rewrite(b, Family::ipv4, tup("192.168.1.10", 51000, "93.184.216.34", 443, proto::tcp),
+            tup("203.0.113.1", 61000, "93.184.216.34", 80, proto::tcp), true);
+    BOOST_TEST((b == copy));
+}
