@@ -1,0 +1,441 @@
+// Ruleset::eval(): walks one base chain's rules as nft_do_chain() in
+// net/netfilter/nf_tables_core.c does: matches break a rule, a verdict ends
+// the chain, jump pushes, goto replaces, return pops, the end of the base
+// chain applies its policy. No allocation unless a Trace is given.
+#include <algorithm>
+#include <cstring>
+
+#include "program.hpp"
+#include "values.hpp"
+
+namespace fwsim::rules {
+
+using detail::Sel;
+
+namespace {
+
+void be16(uint8_t* o, uint16_t v) {
+    o[0] = uint8_t(v >> 8);
+    o[1] = uint8_t(v);
+}
+void be32(uint8_t* o, uint32_t v) {
+    o[0] = uint8_t(v >> 24);
+    o[1] = uint8_t(v >> 16);
+    o[2] = uint8_t(v >> 8);
+    o[3] = uint8_t(v);
+}
+
+bool has_ports(uint8_t proto) {
+    return proto == proto::tcp || proto == proto::udp || proto == proto::udplite || proto == proto::sctp ||
+           proto == 33 /* dccp */;
+}
+
+// The kernel's ct state bit for `ct state` (NF_CT_STATE_BIT in nft_ct.c).
+uint32_t ct_state_bit(const EvalContext& c) {
+    if (c.ct_state == CtState::untracked) return 64;
+    if (!c.has_ct) return 1;
+    switch (c.ct_state) {
+    case CtState::new_: return 8;
+    case CtState::established: return 2;
+    case CtState::related: return 4;
+    case CtState::invalid: return 1;
+    case CtState::untracked: return 64;
+    }
+    return 1;
+}
+
+// Loads one selector's value; false when the packet has no such field (the
+// kernel's NFT_BREAK: the rule does not match, whatever the operator).
+bool load_sel(Sel s, const EvalContext& c, uint8_t* o) {
+    const Packet& p = *c.pkt;
+    bool v4 = p.family == Family::ipv4, v6 = p.family == Family::ipv6;
+    auto port = [&](uint8_t proto, bool src) {
+        if (!p.has_l4 || p.l4proto != proto) return false;
+        be16(o, src ? p.sport : p.dport);
+        return true;
+    };
+    switch (s) {
+    case Sel::ip_saddr: if (!v4) return false; std::memcpy(o, p.src.b.data(), 4); return true;
+    case Sel::ip_daddr: if (!v4) return false; std::memcpy(o, p.dst.b.data(), 4); return true;
+    case Sel::ip_protocol: if (!v4) return false; o[0] = p.l4proto; return true;
+    case Sel::ip_ttl: if (!v4) return false; o[0] = p.ttl; return true;
+    case Sel::ip_length: if (!v4) return false; be16(o, uint16_t(p.ip_len)); return true;
+    case Sel::ip6_saddr: if (!v6) return false; std::memcpy(o, p.src.b.data(), 16); return true;
+    case Sel::ip6_daddr: if (!v6) return false; std::memcpy(o, p.dst.b.data(), 16); return true;
+    case Sel::ip6_nexthdr: if (!v6) return false; o[0] = p.l4proto; return true;
+    case Sel::ip6_hoplimit: if (!v6) return false; o[0] = p.ttl; return true;
+    case Sel::meta_l4proto: o[0] = p.l4proto; return true;
+    case Sel::meta_nfproto: o[0] = v4 ? 2 : v6 ? 10 : 0; return true;
+    case Sel::meta_iifname: be16(o, c.iif); return true;  // no device reads as "" (kNoIf)
+    case Sel::meta_oifname: be16(o, c.oif); return true;
+    case Sel::meta_iif: if (c.iif == kNoIf) return false; be16(o, c.iif); return true;
+    case Sel::meta_oif: if (c.oif == kNoIf) return false; be16(o, c.oif); return true;
+    case Sel::meta_mark: be32(o, c.meta_mark); return true;
+    case Sel::meta_length: be32(o, p.ip_len); return true;
+    case Sel::meta_pkttype: o[0] = c.pkttype; return true;
+    case Sel::meta_protocol: be16(o, v4 ? 0x0800 : v6 ? 0x86dd : p.ethertype); return true;
+    case Sel::tcp_sport: return port(proto::tcp, true);
+    case Sel::tcp_dport: return port(proto::tcp, false);
+    case Sel::udp_sport: return port(proto::udp, true);
+    case Sel::udp_dport: return port(proto::udp, false);
+    case Sel::udplite_sport: return port(proto::udplite, true);
+    case Sel::udplite_dport: return port(proto::udplite, false);
+    case Sel::sctp_sport: return port(proto::sctp, true);
+    case Sel::sctp_dport: return port(proto::sctp, false);
+    case Sel::th_sport:
+        if (!p.has_l4 || !has_ports(p.l4proto)) return false;
+        be16(o, p.sport);
+        return true;
+    case Sel::th_dport:
+        if (!p.has_l4 || !has_ports(p.l4proto)) return false;
+        be16(o, p.dport);
+        return true;
+    case Sel::tcp_flags:
+        if (!p.has_l4 || p.l4proto != proto::tcp) return false;
+        o[0] = p.tcp.flags;
+        return true;
+    case Sel::icmp_type:
+        if (!p.has_l4 || !v4 || p.l4proto != proto::icmp) return false;
+        o[0] = p.icmp_type;
+        return true;
+    case Sel::icmp_code:
+        if (!p.has_l4 || !v4 || p.l4proto != proto::icmp) return false;
+        o[0] = p.icmp_code;
+        return true;
+    case Sel::icmpv6_type:
+        if (!p.has_l4 || !v6 || p.l4proto != proto::icmpv6) return false;
+        o[0] = p.icmp_type;
+        return true;
+    case Sel::icmpv6_code:
+        if (!p.has_l4 || !v6 || p.l4proto != proto::icmpv6) return false;
+        o[0] = p.icmp_code;
+        return true;
+    case Sel::ct_state: be32(o, ct_state_bit(c)); return true;
+    case Sel::ct_status: if (!c.has_ct) return false; be32(o, c.ct_status); return true;
+    case Sel::ct_direction: if (!c.has_ct) return false; o[0] = c.ct_dir == CtDir::reply ? 1 : 0; return true;
+    case Sel::ct_mark: if (!c.has_ct) return false; be32(o, c.ct_mark); return true;
+    }
+    return false;
+}
+
+bool load_key(const std::array<Sel, kMaxConcat>& sel, uint8_t n, const EvalContext& c, uint8_t* out) {
+    int off = 0;
+    for (uint8_t i = 0; i < n; ++i) {
+        if (!load_sel(sel[i], c, out + off)) return false;
+        off += detail::type_width(detail::sel_info(sel[i]).type);
+    }
+    return true;
+}
+
+bool set_lookup(const Set& s, const uint8_t* k, uint32_t* data) {
+    int w = s.width;
+    if (s.exact || s.single_comp) {
+        // first element whose lo > k; the candidate is the one before it
+        auto it = std::upper_bound(s.elems.begin(), s.elems.end(), k, [w](const uint8_t* key, const Set::Elem& e) {
+            return key_cmp(key, e.lo.b.data(), w) < 0;
+        });
+        if (it != s.elems.begin()) {
+            const Set::Elem& e = *(it - 1);
+            if (key_cmp(k, e.hi.b.data(), w) <= 0) {
+                if (data) *data = e.data;
+                return true;
+            }
+        }
+    } else {
+        for (const auto& e : s.elems) {
+            int off = 0;
+            bool ok = true;
+            for (uint8_t i = 0; i < s.ncomp && ok; ++i) {
+                int cw = s.comp_width[i];
+                ok = key_cmp(k + off, e.lo.b.data() + off, cw) >= 0 && key_cmp(k + off, e.hi.b.data() + off, cw) <= 0;
+                off += cw;
+            }
+            if (ok) {
+                if (data) *data = e.data;
+                return true;
+            }
+        }
+    }
+    if (s.has_wildcard) {
+        if (data) *data = s.wildcard_data;
+        return true;
+    }
+    return false;
+}
+
+bool eval_match(const Program& p, const Match& m, const EvalContext& c) {
+    if (m.op == MatchOp::always) return true;
+    if (m.op == MatchOp::never) return false;
+    uint8_t k[kMaxKey];
+    if (!load_key(m.sel, m.nsel, c, k)) return false;
+    int w = m.width;
+    if (m.masked)
+        for (int i = 0; i < w; ++i) k[i] &= m.mask.b[size_t(i)];
+    switch (m.op) {
+    case MatchOp::eq: return key_cmp(k, m.value.b.data(), w) == 0;
+    case MatchOp::ne: return key_cmp(k, m.value.b.data(), w) != 0;
+    case MatchOp::lt: return key_cmp(k, m.value.b.data(), w) < 0;
+    case MatchOp::gt: return key_cmp(k, m.value.b.data(), w) > 0;
+    case MatchOp::le: return key_cmp(k, m.value.b.data(), w) <= 0;
+    case MatchOp::ge: return key_cmp(k, m.value.b.data(), w) >= 0;
+    case MatchOp::range:
+        return key_cmp(k, m.value.b.data(), w) >= 0 && key_cmp(k, m.hi.b.data(), w) <= 0;
+    case MatchOp::not_range:
+        return key_cmp(k, m.value.b.data(), w) < 0 || key_cmp(k, m.hi.b.data(), w) > 0;
+    case MatchOp::lookup: return set_lookup(p.sets[m.set], k, nullptr);
+    case MatchOp::not_lookup: return !set_lookup(p.sets[m.set], k, nullptr);
+    case MatchOp::always: return true;
+    case MatchOp::never: return false;
+    }
+    return false;
+}
+
+// nft_limit_eval() in net/netfilter/nft_limit.c, in capture time: true when
+// the rule must stop here (NFT_BREAK). The bucket starts full at the first
+// packet that reaches it (the kernel starts it when the rule is loaded).
+bool limit_breaks(const LimitSpec& l, RuntimeState::LimitState& st, Nanos now, uint32_t len) {
+    if (!st.started) {
+        st.started = true;
+        st.tokens = int64_t(l.tokens_max);
+        st.last = now;
+    }
+    uint64_t cost = l.cost;
+    if (l.bytes) cost = (l.nsecs / l.rate) * len + ((l.nsecs % l.rate) * len) / l.rate;
+    int64_t elapsed = now > st.last ? now - st.last : 0;  // a capture going back in time adds nothing
+    uint64_t tokens = uint64_t(st.tokens) + uint64_t(elapsed);
+    if (tokens > l.tokens_max) tokens = l.tokens_max;
+    st.last = std::max<int64_t>(st.last, now);
+    int64_t delta = int64_t(tokens) - int64_t(cost);
+    if (delta >= 0) {
+        st.tokens = delta;
+        return l.over;
+    }
+    st.tokens = int64_t(tokens);
+    return !l.over;
+}
+
+// Fills ctx.nat; false when the statement does nothing for this packet
+// (family mismatch in an inet table, or no map element: NFT_BREAK).
+enum class NatOutcome { fired, skipped, broke };
+NatOutcome do_nat(const Program& p, const NatSpec& n, EvalContext& c) {
+    NatRequest r = n.req;
+    if (n.map) {
+        uint8_t k[kMaxKey];
+        uint32_t d = 0;
+        if (!load_key(n.sel, n.nsel, c, k) || !set_lookup(p.sets[n.set], k, &d)) return NatOutcome::broke;
+        const NatData& nd = p.nat_data[d];
+        if (nd.family != Family::none) {
+            r.family = nd.family;
+            r.has_addr = true;
+            r.addr_min = nd.addr_min;
+            r.addr_max = nd.addr_max;
+        } else {
+            r.has_addr = false;
+        }
+        if (nd.has_port) {
+            r.has_port = true;
+            r.port_min = nd.port_min;
+            r.port_max = nd.port_max;
+        }
+    }
+    // nft_nat_inet_eval(): a statement for the other family does nothing
+    if (r.has_addr && r.family != Family::none && r.family != c.pkt->family) return NatOutcome::skipped;
+    c.nat = r;
+    return NatOutcome::fired;
+}
+
+std::string rule_label(const Program& p, uint32_t rid) {
+    const RuleInfo& ri = p.rule_info[rid];
+    return "rule " + std::to_string(rid) + " (" + ri.file + ":" + std::to_string(ri.line) + ") " + ri.text;
+}
+
+}  // namespace
+
+void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trace* trace) const {
+    const Program& p = *prog_;
+    struct Frame {
+        uint32_t chain, pos;
+    };
+    Frame stack[kJumpStack];
+    int sp = 0;
+    uint32_t chain = bc.chain, pos = 0;
+    ctx.by_policy = false;
+    ctx.rule = kNoRule;
+    ctx.verdict = Verdict::accept;
+    auto step = [&](TraceStep::Kind k, uint32_t ch, uint32_t rule, bool matched, int failed, std::string text) {
+        if (!trace) return;
+        TraceStep s;
+        s.kind = k;
+        s.chain = ch;
+        s.rule = rule;
+        s.matched = matched;
+        s.failed_expr = failed;
+        s.text = std::move(text);
+        trace->steps.push_back(std::move(s));
+    };
+    if (trace) step(TraceStep::Kind::enter_chain, chain, kNoRule, false, -1, "enter chain " + chain_label(chain));
+    const uint32_t len = ctx.pkt->ip_len;
+    for (;;) {
+        const Chain& ch = p.chains[chain];
+        if (pos >= ch.rules.size()) {
+            if (sp == 0) {
+                const Chain& base = p.chains[bc.chain];
+                ctx.verdict = base.policy;
+                ctx.by_policy = true;
+                ctx.rule = kNoRule;
+                if (trace)
+                    step(TraceStep::Kind::policy, bc.chain, kNoRule, false, -1,
+                         "policy " + std::string(to_string(base.policy)) + " of " + chain_label(bc.chain));
+                return;
+            }
+            if (trace) step(TraceStep::Kind::return_, chain, kNoRule, false, -1, "end of chain " + chain_label(chain) + ", return");
+            --sp;
+            chain = stack[sp].chain;
+            pos = stack[sp].pos;
+            continue;
+        }
+        const uint32_t rid = ch.rules[pos++];
+        const Rule& r = p.rules[rid];
+        bool counted = false;
+        int failed = -1;
+        const Verdict_* act = nullptr;
+        Verdict_ tmp;
+        bool decided_reject = false;
+        std::string fired;
+        for (size_t i = 0; i < r.ops.size() && !act && !decided_reject; ++i) {
+            const Op& op = r.ops[i];
+            if (op.is_match) {
+                if (!eval_match(p, p.matches[op.index], ctx)) {
+                    failed = int(i);
+                    break;
+                }
+                continue;
+            }
+            if (!counted) {
+                counted = true;
+                st.hits_[rid].packets++;
+                st.hits_[rid].bytes += len;
+            }
+            const Stmt& s = p.stmts[op.index];
+            bool stop = false;
+            switch (s.k) {
+            case Stmt::K::verdict:
+                act = &s.verdict;
+                break;
+            case Stmt::K::counter:
+                st.counters_[s.index].packets++;
+                st.counters_[s.index].bytes += len;
+                break;
+            case Stmt::K::log:
+                if (ctx.log_count < EvalContext::kMaxLogs) ctx.logs[ctx.log_count++] = s.index;
+                else ++ctx.logs_dropped;
+                break;
+            case Stmt::K::limit:
+                if (limit_breaks(p.limits[s.index], st.limits_[s.index], ctx.now, len)) {
+                    failed = int(i);
+                    stop = true;
+                }
+                break;
+            case Stmt::K::meta_mark_set:
+                ctx.meta_mark = s.mark_src == 0 ? s.mark : s.mark_src == 2 ? ctx.ct_mark : ctx.meta_mark;
+                break;
+            case Stmt::K::ct_mark_set:
+                if (ctx.has_ct) {  // nft_ct_set_eval(): nothing to set without an entry
+                    ctx.ct_mark = s.mark_src == 0 ? s.mark : s.mark_src == 1 ? ctx.meta_mark : ctx.ct_mark;
+                    ctx.ct_mark_set = true;
+                }
+                break;
+            case Stmt::K::notrack:
+                ctx.notrack = true;
+                break;
+            case Stmt::K::nat: {
+                NatOutcome o = do_nat(p, p.nats[s.index], ctx);
+                if (o == NatOutcome::broke) {
+                    failed = int(i);
+                    stop = true;
+                } else if (o == NatOutcome::fired) {
+                    tmp.k = Verdict_::K::accept;  // nf_nat_setup_info() returns NF_ACCEPT
+                    act = &tmp;
+                }
+                break;
+            }
+            case Stmt::K::reject:
+                ctx.verdict = Verdict::reject;
+                ctx.reject = s.reject;
+                ctx.reject_type = s.reject_type;
+                ctx.reject_code = s.reject_code;
+                decided_reject = true;
+                break;
+            case Stmt::K::vmap: {
+                uint8_t k[kMaxKey];
+                uint32_t d = 0;
+                if (!load_key(s.sel, s.nsel, ctx, k) || !set_lookup(p.sets[s.index], k, &d)) {
+                    failed = int(i);
+                    stop = true;
+                } else {
+                    act = &p.map_verdicts[d];
+                }
+                break;
+            }
+            }
+            if (stop) break;
+        }
+        if (failed < 0 && !counted) {  // a rule of matches only
+            st.hits_[rid].packets++;
+            st.hits_[rid].bytes += len;
+        }
+        if (trace) {
+            std::string t = rule_label(p, rid);
+            if (failed >= 0) t += " -> no match at '" + r.op_text[size_t(failed)] + "'";
+            else if (decided_reject) t += " -> reject";
+            else if (act) t += " -> verdict";
+            else t += " -> matched, continue";
+            step(TraceStep::Kind::rule, chain, rid, failed < 0, failed, std::move(t));
+        }
+        if (decided_reject) {
+            ctx.rule = rid;
+            return;
+        }
+        if (!act) continue;
+        switch (act->k) {
+        case Verdict_::K::accept:
+            ctx.verdict = Verdict::accept;
+            ctx.rule = rid;
+            return;
+        case Verdict_::K::drop:
+            ctx.verdict = Verdict::drop;
+            ctx.rule = rid;
+            return;
+        case Verdict_::K::continue_:
+            break;
+        case Verdict_::K::jump:
+            if (sp >= kJumpStack) {  // nft_do_chain(): WARN and NF_DROP; the compiler prevents it
+                ctx.verdict = Verdict::drop;
+                ctx.rule = rid;
+                return;
+            }
+            stack[sp++] = Frame{chain, pos};
+            chain = act->chain;
+            pos = 0;
+            if (trace) step(TraceStep::Kind::enter_chain, chain, rid, true, -1, "jump to " + chain_label(chain));
+            break;
+        case Verdict_::K::goto_:
+            chain = act->chain;
+            pos = 0;
+            if (trace) step(TraceStep::Kind::enter_chain, chain, rid, true, -1, "goto " + chain_label(chain));
+            break;
+        case Verdict_::K::return_:
+            if (sp == 0) {
+                pos = uint32_t(p.chains[chain].rules.size());  // base chain: the policy decides
+            } else {
+                if (trace) step(TraceStep::Kind::return_, chain, rid, true, -1, "return from " + chain_label(chain));
+                --sp;
+                chain = stack[sp].chain;
+                pos = stack[sp].pos;
+            }
+            break;
+        }
+    }
+}
+
+}  // namespace fwsim::rules

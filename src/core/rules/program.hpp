@@ -1,0 +1,155 @@
+// The compiled ruleset: flat vectors of chains, rules, matches, statements
+// and sets, indexed by number. Values are big-endian byte keys so that
+// comparisons, ranges, prefixes and concatenations are one memcmp.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "fwsim/rules/ruleset.hpp"
+#include "symbols.hpp"
+
+namespace fwsim::rules {
+
+inline constexpr int kMaxKey = 40;      // ipv6 . ipv6 . port . port = 36
+inline constexpr int kMaxConcat = 4;
+inline constexpr int kJumpStack = 16;   // NFT_JUMP_STACK_SIZE in include/net/netfilter/nf_tables.h
+
+struct Key {
+    std::array<uint8_t, kMaxKey> b{};
+};
+
+enum class MatchOp : uint8_t {
+    eq, ne, lt, gt, le, ge,
+    range, not_range,     // lo <= v <= hi
+    lookup, not_lookup,   // set membership
+    always, never,        // folded (e.g. `ct count`, unknown interface)
+};
+
+struct Match {
+    std::array<detail::Sel, kMaxConcat> sel{};
+    uint8_t nsel = 0;
+    uint8_t width = 0;  // bytes of the (concatenated) key
+    MatchOp op = MatchOp::eq;
+    bool masked = false;
+    Key mask;           // applied to the loaded key before comparing
+    Key value, hi;
+    uint32_t set = 0;   // for lookups
+};
+
+struct Verdict_ {
+    enum class K : uint8_t { accept, drop, jump, goto_, return_, continue_ };
+    K k = K::accept;
+    uint32_t chain = 0;  // jump/goto target
+};
+
+struct LimitSpec {
+    bool bytes = false, over = false;
+    uint64_t rate = 0, nsecs = 0, burst = 0;
+    uint64_t tokens_max = 0, cost = 0;  // cost: packets only
+};
+
+struct NatSpec {
+    NatRequest req;                 // the static part
+    bool map = false;               // address (and port) from a map lookup
+    std::array<detail::Sel, kMaxConcat> sel{};
+    uint8_t nsel = 0, width = 0;
+    uint32_t set = 0;
+};
+
+struct Stmt {
+    enum class K : uint8_t {
+        verdict, counter, log, limit, meta_mark_set, ct_mark_set, notrack, nat, reject, vmap,
+    };
+    K k = K::verdict;
+    Verdict_ verdict;
+    uint32_t index = 0;  // counter id, log id, limit id, nat id, set id (vmap)
+    // mark set
+    uint8_t mark_src = 0;  // 0 value, 1 meta mark, 2 ct mark
+    uint32_t mark = 0;
+    // reject
+    RejectKind reject = RejectKind::none;
+    uint8_t reject_type = 0, reject_code = 0;
+    // vmap key
+    std::array<detail::Sel, kMaxConcat> sel{};
+    uint8_t nsel = 0, width = 0;
+};
+
+struct Op {
+    bool is_match = true;
+    uint32_t index = 0;
+};
+
+struct Rule {
+    uint32_t chain = 0;
+    std::vector<Op> ops;
+    std::vector<std::string> op_text;  // for traces: each op as written
+};
+
+struct Chain {
+    std::string table_family;  // ip, ip6, inet
+    std::string table;
+    std::string name;
+    bool base = false;
+    ChainType type = ChainType::filter;
+    Hook hook = Hook::prerouting;
+    int32_t priority = 0;
+    Verdict policy = Verdict::accept;
+    Family family = Family::none;
+    std::vector<uint32_t> rules;  // rule ids in order
+};
+
+// A set or map: elements with per-component inclusive [lo, hi] ranges.
+struct Set {
+    std::string name;
+    uint8_t width = 0;
+    std::array<uint8_t, kMaxConcat> comp_width{};
+    uint8_t ncomp = 0;
+    bool exact = true;      // every element a single value: binary search on lo
+    bool single_comp = true;
+    struct Elem {
+        Key lo, hi;
+        uint32_t data = 0;  // map: index into verdicts/nat_data
+    };
+    std::vector<Elem> elems;  // sorted by lo (exact or single-component intervals, non-overlapping)
+    bool has_wildcard = false;
+    uint32_t wildcard_data = 0;
+};
+
+struct NatData {
+    Family family = Family::none;
+    IpAddr addr_min, addr_max;
+    bool has_port = false;
+    uint16_t port_min = 0, port_max = 0;
+};
+
+struct Program {
+    std::vector<Chain> chains;
+    std::vector<Rule> rules;
+    std::vector<RuleInfo> rule_info;
+    std::vector<Match> matches;
+    std::vector<Stmt> stmts;
+    std::vector<Set> sets;
+    std::vector<Verdict_> map_verdicts;
+    std::vector<NatData> nat_data;
+    std::vector<NatSpec> nats;
+    std::vector<LimitSpec> limits;
+    std::vector<std::string> log_prefixes;
+    uint32_t counter_count = 0;
+    bool uses_ct = false;
+    std::vector<BaseChain> hooks[kHookCount][2];  // [hook][0 ipv4, 1 ipv6]
+};
+
+// Compiles the parsed ruleset (see compiler.cpp).
+namespace detail {
+struct RulesetAst;
+Program compile(RulesetAst& ast, std::span<const std::string> interfaces);
+}  // namespace detail
+
+// Key helpers.
+inline int key_cmp(const uint8_t* a, const uint8_t* b, int n) { return std::memcmp(a, b, size_t(n)); }
+
+}  // namespace fwsim::rules

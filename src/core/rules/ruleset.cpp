@@ -1,0 +1,45 @@
+#include "fwsim/rules/ruleset.hpp"
+
+#include "parser.hpp"
+#include "program.hpp"
+
+namespace fwsim::rules {
+
+Ruleset::Ruleset() : prog_(std::make_shared<Program>()) {}
+Ruleset::~Ruleset() = default;
+Ruleset::Ruleset(const Ruleset&) = default;
+Ruleset::Ruleset(Ruleset&&) noexcept = default;
+Ruleset& Ruleset::operator=(const Ruleset&) = default;
+Ruleset& Ruleset::operator=(Ruleset&&) noexcept = default;
+
+Ruleset Ruleset::load(const std::string& path, const std::string& text, const FileReader& reader,
+                      std::span<const std::string> interfaces) {
+    detail::RulesetAst ast = detail::parse_ruleset(path, text, reader);
+    Ruleset rs;
+    rs.prog_ = std::make_shared<Program>(detail::compile(ast, interfaces));
+    return rs;
+}
+
+std::span<const BaseChain> Ruleset::base_chains(Hook h, Family f) const {
+    int fi = f == Family::ipv6 ? 1 : 0;
+    return prog_->hooks[static_cast<int>(h)][fi];
+}
+
+size_t Ruleset::rule_count() const { return prog_->rules.size(); }
+const RuleInfo& Ruleset::rule_info(uint32_t rule) const { return prog_->rule_info.at(rule); }
+std::string_view Ruleset::log_prefix(uint32_t id) const { return prog_->log_prefixes.at(id); }
+size_t Ruleset::chain_count() const { return prog_->chains.size(); }
+
+std::string Ruleset::chain_label(uint32_t chain) const {
+    const Chain& c = prog_->chains.at(chain);
+    return c.table_family + " " + c.table + " " + c.name;
+}
+
+bool Ruleset::uses_ct() const { return prog_->uses_ct; }
+
+RuntimeState::RuntimeState(const Ruleset& rs)
+    : hits_(rs.program().rules.size()),
+      counters_(rs.program().counter_count),
+      limits_(rs.program().limits.size()) {}
+
+}  // namespace fwsim::rules
