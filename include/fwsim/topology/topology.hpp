@@ -69,18 +69,24 @@ public:
     // kNoIf if none.
     uint16_t route(Family f, const IpAddr& dst) const;
 
-    // Masquerade's source address, as inet_select_addr() (net/ipv4/devinet.c)
-    // picks it: an address of that family on oif whose prefix holds dst if
-    // any, else the first (primary) one; nullopt when oif has none.
+    // Masquerade's source address, as nf_nat_masquerade_ipv4() picks it with
+    // inet_select_addr(out, rt_nexthop(rt, daddr)) (net/ipv4/devinet.c): an
+    // address of that family on oif whose prefix holds the next hop (a
+    // route's `via` if the route to dst through oif has one, else dst) if
+    // any, else the first (primary) one; nullopt when oif has none. IPv6
+    // uses the same rule (the kernel's ipv6_dev_get_saddr() is richer).
     std::optional<IpAddr> source_addr(uint16_t oif, Family f, const IpAddr& dst) const;
     // The first address of the family on iface (redirect's target, as
-    // nf_nat_redirect_ipv4() takes the first address of the in-device).
+    // nf_nat_redirect_ipv4() takes the first address of the in-device; for
+    // IPv6 the kernel also skips addresses of another scope than dst's, which
+    // this does not).
     std::optional<IpAddr> primary_addr(uint16_t iface, Family f) const;
 
 private:
     struct Entry {  // one row of a lookup table, sorted by len descending
         Prefix p;
         uint16_t iface;
+        uint16_t route = kNoIf;  // index into routes_ for static routes
     };
     static uint16_t lpm(std::span<const Entry> table, Family f, const IpAddr& a);
 

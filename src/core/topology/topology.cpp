@@ -126,7 +126,7 @@ Topology::Topology(std::vector<Interface> ifs, std::vector<Route> routes)
     for (size_t r = 0; r < routes_.size(); ++r) {
         if (routes_[r].iface >= ifs_.size())
             throw InputError("routes[" + std::to_string(r) + "].dev: unknown interface");
-        route_table_.push_back({routes_[r].dst, routes_[r].iface});
+        route_table_.push_back({routes_[r].dst, routes_[r].iface, uint16_t(r)});
     }
     // Longest prefix first; stable so that, at equal length, connected
     // prefixes win over subnets and routes, and file order decides the rest.
@@ -184,13 +184,20 @@ uint16_t Topology::route(Family f, const IpAddr& dst) const {
 
 std::optional<IpAddr> Topology::source_addr(uint16_t oif, Family f, const IpAddr& dst) const {
     if (oif >= ifs_.size()) return std::nullopt;
-    // inet_select_addr(): prefer an address whose subnet holds the next hop
-    // (here the destination), else the interface's primary address.
+    // rt_nexthop(): the gateway of the route used, else the destination.
+    IpAddr nh = dst;
+    for (const Entry& e : route_table_) {
+        if (!matches(e.p, f, dst)) continue;
+        if (e.route != kNoIf && e.iface == oif && routes_[e.route].via) nh = *routes_[e.route].via;
+        break;
+    }
+    // inet_select_addr(): prefer an address whose subnet holds the next hop,
+    // else the interface's primary address.
     const IpAddr* first = nullptr;
     for (const Prefix& p : ifs_[oif].addrs) {
         if (p.family != f) continue;
         if (!first) first = &p.addr;
-        if (matches(connected(p), f, dst)) return p.addr;
+        if (matches(connected(p), f, nh)) return p.addr;
     }
     if (first) return *first;
     return std::nullopt;

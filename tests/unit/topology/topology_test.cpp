@@ -32,7 +32,8 @@ Topology three() {
     Interface dmz{"dmz0", {pf("10.2.0.1/24", true)}, {pf("10.1.5.0/24"), pf("2001:db8:1:5::/64")}, false, {3}};
     Interface wan{"wan0", {pf("198.51.100.2/30", true), pf("198.51.100.9/29", true)}, {}, true, {0, 7}};
     Route r{pf("10.9.0.0/16"), 1, std::nullopt};
-    return Topology({lan, dmz, wan}, {r});
+    Route r2{pf("100.64.0.0/10"), 2, ip("198.51.100.10")};
+    return Topology({lan, dmz, wan}, {r, r2});
 }
 
 }  // namespace
@@ -87,6 +88,8 @@ BOOST_AUTO_TEST_CASE(source_addr_prefers_address_on_destination_subnet) {
     BOOST_TEST((t.source_addr(2, Family::ipv4, ip("8.8.8.8")) == ip("198.51.100.2")));
     BOOST_TEST((t.source_addr(2, Family::ipv4, ip("198.51.100.12")) == ip("198.51.100.9")));
     BOOST_TEST(!t.source_addr(2, Family::ipv6, ip("2001:db8::1")).has_value());
+    // Through a gateway: the address on the gateway's subnet (rt_nexthop()).
+    BOOST_TEST((t.source_addr(2, Family::ipv4, ip("100.64.1.1")) == ip("198.51.100.9")));
     BOOST_TEST(!t.source_addr(kNoIf, Family::ipv4, ip("8.8.8.8")).has_value());
     BOOST_TEST((t.primary_addr(0, Family::ipv6) == ip("2001:db8:1::1")));
 }
