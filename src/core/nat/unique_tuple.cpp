@@ -214,7 +214,10 @@ Status unique_tuple(const Tuple& orig, Manip m, const rules::NatRequest& req,
     if (req.kind == Kind::masquerade || req.kind == Kind::redirect) {
         // nf_nat_masquerade_ipv4() / nf_nat_redirect_ipv4(): one address,
         // the rule's port range and flags kept.
-        if (!resolved_addr) return Status::no_address;
+        if (!resolved_addr) {
+            *out = orig;
+            return Status::no_address;
+        }
         r.map_ips = true;
         r.min_addr = r.max_addr = *resolved_addr;
     } else if (req.has_addr) {

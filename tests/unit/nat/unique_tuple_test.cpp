@@ -123,6 +123,7 @@ BOOST_AUTO_TEST_CASE(masquerade_without_address_fails) {
     Tuple out;
     BOOST_TEST((unique_tuple(tup("192.168.1.10", 1, "1.1.1.1", 2), Manip::src, req(Kind::masquerade), nullptr,
                              nothing_taken, &out) == Status::no_address));
+    BOOST_TEST((out == tup("192.168.1.10", 1, "1.1.1.1", 2)));  // left untranslated
 }
 
 BOOST_AUTO_TEST_CASE(dnat_to_address_keeps_port) {
