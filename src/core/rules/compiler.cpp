@@ -143,6 +143,7 @@ private:
         s.name = name;
         shape_set(s, ks);
         bool any_range = false;
+        Loc range_loc = loc;
         for (const Val& v0 : elems) {
             const Val* kv = &v0;
             const Val* dv = nullptr;
@@ -185,11 +186,12 @@ private:
                 }
                 continue;
             }
+            if (r && !any_range) range_loc = kv->loc;
             any_range = any_range || r;
             s.elems.push_back(e);
         }
         if (named && any_range && !interval_declared)
-            fail(loc, "set \"" + name + "\" has range or prefix elements but no 'flags interval'");
+            fail(range_loc, "set \"" + name + "\" has range or prefix elements but no 'flags interval'");
         s.exact = !any_range;
         finish_set(s, is_map, loc);
         p_.sets.push_back(std::move(s));
@@ -364,15 +366,43 @@ private:
         info.chain = c.name;
         info.text = r.text;
         cur_ = &rule;
+        bool transport = false;
         for (auto& item : r.items) {
-            if (auto* m = std::get_if<MatchAst>(&item)) compile_match(t, *m);
-            else compile_stmt(t, c, cid, std::get<StmtAst>(item));
+            if (auto* m = std::get_if<MatchAst>(&item)) {
+                compile_match(t, *m);
+                for (const auto& sr : m->lhs) transport = transport || is_transport(sr.sel);
+            } else {
+                auto& st = std::get<StmtAst>(item);
+                // nft's stmt_evaluate_nat(): "transport protocol mapping is only
+                // valid after transport protocol match"
+                if (st.k == StmtAst::K::nat && (st.nat_has_port || st.nat_map) && !transport) {
+                    bool map_is_transport = false;
+                    for (const auto& sr : st.map_lhs) map_is_transport = map_is_transport || is_transport(sr.sel);
+                    if (st.nat_has_port || !map_is_transport)
+                        if (st.nat_has_port)
+                            fail(st.nat_port.loc,
+                                 "transport protocol mapping is only valid after transport protocol match");
+                }
+                compile_stmt(t, c, cid, st);
+            }
         }
         p_.rules.push_back(std::move(rule));
         p_.rule_info.push_back(std::move(info));
         p_.chains[cid].rules.push_back(rid);
     }
     Rule* cur_ = nullptr;
+
+    static bool is_transport(Sel s) {
+        switch (s) {
+        case Sel::tcp_sport: case Sel::tcp_dport: case Sel::udp_sport: case Sel::udp_dport:
+        case Sel::udplite_sport: case Sel::udplite_dport: case Sel::sctp_sport: case Sel::sctp_dport:
+        case Sel::th_sport: case Sel::th_dport: case Sel::tcp_flags: case Sel::meta_l4proto:
+        case Sel::ip_protocol: case Sel::ip6_nexthdr:
+            return true;
+        default:
+            return false;
+        }
+    }
 
     void add_match(Match m, std::string text) {
         p_.matches.push_back(m);
@@ -467,7 +497,7 @@ private:
         }
         if (rhs.k == Val::K::list) {
             if (!type_is_bitmask(ty))
-                fail(rhs.kids[1].loc, "a comma-separated list needs a bitmask type; " + ks.what +
+                fail(rhs.loc, "a comma-separated list needs a bitmask type; " + ks.what +
                                           " is not one (use a set: { a, b })");
             // `ct state established,related`: (v & flags) != 0
             uint64_t f = flags_value(vc_, ty, rhs, ks.what);

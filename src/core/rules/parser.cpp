@@ -392,7 +392,7 @@ private:
         if (accept("device")) next();
         Token pk = peek();
         expect("priority");
-        c.prio_loc = pk.loc;
+        c.prio_loc = peek().loc;
         c.priority = parse_priority(c, pk);
         c.base = true;
         // nft_chain_parse_hook() in nf_tables_api.c: the chain type's hook mask
@@ -402,7 +402,7 @@ private:
         if (c.type == ChainType::route && c.hook != Hook::output)
             fail(h.loc, "route chains are only supported on the output hook");
         if (c.type == ChainType::nat && c.priority <= -200)
-            fail(pk.loc, "nat chain priority must be greater than -200 (conntrack)");
+            fail(c.prio_loc, "nat chain priority must be greater than -200 (conntrack)");
         (void)kw;
     }
 
@@ -838,6 +838,14 @@ private:
             skip_newlines();
             if (accept("}")) break;
             Val e = parse_concat();
+            if (peek().is("|")) {  // flags: syn|ack
+                Val l;
+                l.k = Val::K::orlist;
+                l.loc = e.loc;
+                l.kids.push_back(std::move(e));
+                while (accept("|")) l.kids.push_back(parse_primary());
+                e = std::move(l);
+            }
             if (accept(":")) {
                 Val m;
                 m.k = Val::K::mapping;
