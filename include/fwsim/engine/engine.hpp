@@ -1,0 +1,73 @@
+// The engine: takes each decoded packet through defragmentation, the hooks
+// (prerouting -> input|forward -> postrouting, or output -> postrouting),
+// conntrack, NAT and the ruleset's base chains, and reports one verdict
+// record per packet, flow records and statistics to an observer. Time is the
+// capture's only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fwsim/config.hpp"
+#include "fwsim/engine/records.hpp"
+#include "fwsim/rules/ruleset.hpp"
+#include "fwsim/topology/topology.hpp"
+
+namespace fwsim {
+
+struct EngineOptions {
+    bool stats = false;            // emit TableStats every stats_interval of capture time
+    Nanos stats_interval = kSecond;
+    size_t denied_flow_limit = 65536;  // denied flows aggregated at most at once
+};
+
+// `fwsim explain`: what happened to one packet, step by step.
+struct ExplainStep {
+    std::string hook;   // "prerouting", ...
+    std::string what;   // "conntrack", "nat", "routing", "confirm", or a chain label
+    std::string text;   // what that step did
+    rules::Trace trace; // for chains: the rule-by-rule trace
+};
+struct Explanation {
+    bool found = false;
+    std::vector<ExplainStep> steps;
+    std::string ct_before, ct_after;  // the entry in conntrack -L form, or "(none)"
+};
+
+struct EnginePeak {
+    uint64_t entries = 0;
+    Nanos ts = 0;
+};
+
+class Engine {
+public:
+    Engine(const Config& cfg, const Topology& topo, const rules::Ruleset& rules, EngineObserver& obs,
+           EngineOptions opt = {});
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    // One capture record, decoded (index and ts set). Records come out in
+    // capture order (fragments held for reassembly delay later records).
+    void process(const Packet& p);
+    // End of capture: pending fragments are dropped, remaining flows end.
+    void finish();
+    // Lets capture time pass to t (timeouts fire) without a packet.
+    void advance_to(Nanos t);
+
+    // Explain the packet with this capture index when it comes by.
+    void explain(uint64_t index, Explanation* out);
+    // The conntrack table now, in /proc/net/nf_conntrack form.
+    std::string dump_state() const;
+    Nanos now() const;
+
+    EnginePeak peak() const;
+    const rules::RuntimeState& rule_state() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fwsim

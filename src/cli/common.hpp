@@ -1,0 +1,52 @@
+// What the commands share: the options that choose the ruleset, topology and
+// configuration, loading them, and reading a capture into an engine.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fwsim/config.hpp"
+#include "fwsim/engine/engine.hpp"
+#include "fwsim/rules/ruleset.hpp"
+#include "fwsim/topology/topology.hpp"
+
+namespace fwsim::cli {
+
+struct CoreOptions {
+    std::string rules, topology, config_file;
+    std::vector<std::string> sets;
+};
+void add_core_options(CLI::App& app, CoreOptions& o);
+
+struct Core {
+    Config cfg;
+    Topology topo;
+    rules::Ruleset rules;
+    std::string rules_label, topology_label;
+};
+// Configuration precedence, lowest first: defaults, the topology's sysctls,
+// --config, --set. Throws InputError.
+Core load_core(const CoreOptions& o);
+
+
+struct ReadResult {
+    uint64_t packets = 0;
+    std::string error;  // non-empty when the capture broke off
+};
+// Reads the capture into the engine (up to and including `stop_after`
+// when non-zero). Shows progress on stderr when `progress` is set.
+// `before_packet` (may be empty) runs before each packet with its ts.
+ReadResult feed(const std::string& capture, Engine& engine, bool progress, uint64_t stop_after,
+                const std::function<void(Nanos)>& before_packet, int* ts_digits, int* linktype);
+
+// Capture precision and link type without reading packets (opens the file).
+void capture_format(const std::string& capture, int* ts_digits, int* linktype);
+
+// Prints "fwsim: error: ..." and returns exit code 2.
+int report(const std::exception& e);
+
+bool stderr_is_terminal();
+
+}  // namespace fwsim::cli

@@ -1,0 +1,135 @@
+// fwsim replay: a capture through the ruleset; verdicts, flows, statistics, summary.
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "fwsim/error.hpp"
+#include "io/output/sha256.hpp"
+#include "io/output/sinks.hpp"
+
+namespace fwsim::cli {
+
+namespace {
+
+struct ReplayOptions {
+    std::string capture;
+    CoreOptions core;
+    OutputOptions out;
+    double stats_interval = 0;
+    std::string dump_state, dump_state_out;
+    unsigned threads = 1;
+    bool quiet = false;
+};
+
+// --dump-state AT: a capture timestamp in seconds, or "end".
+bool parse_dump_at(const std::string& s, Nanos* at) {
+    if (s == "end") return false;
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (!end || *end || !(v >= 0)) throw InputError("--dump-state " + s + ": expected a capture time in seconds or \"end\"");
+    *at = Nanos(std::llround(v * 1e9));
+    return true;
+}
+
+int run(const ReplayOptions& o) {
+    Core core = load_core(o.core);
+    if (o.stats_interval > 0) core.cfg.stats_interval = o.stats_interval;
+    OutputOptions out = o.out;
+    capture_format(o.capture, &out.ts_digits, &out.linktype);
+
+    // The digest is read in parallel with the replay: the file is in the page cache either way.
+    std::string digest;
+    std::thread hasher([&] { digest = sha256_file(o.capture); });
+    struct Join {
+        std::thread& t;
+        ~Join() {
+            if (t.joinable()) t.join();
+        }
+    } join{hasher};
+
+    Outputs sinks(out, core.cfg, core.rules, core.topo);
+    EngineOptions eo;
+    eo.stats = !out.stats.empty();
+    eo.stats_interval = Nanos(std::llround(core.cfg.stats_interval * 1e9));
+    if (eo.stats_interval <= 0) throw InputError("--stats-interval must be positive");
+    Engine engine(core.cfg, core.topo, core.rules, sinks, eo);
+
+    Nanos dump_at = 0;
+    const bool dump_time = !o.dump_state.empty() && parse_dump_at(o.dump_state, &dump_at);
+    bool dumped = false;
+    std::string dump_text;
+    auto before = [&](Nanos ts) {
+        if (dump_time && !dumped && ts > dump_at) {
+            engine.advance_to(dump_at);
+            dump_text = engine.dump_state();
+            dumped = true;
+        }
+    };
+    const bool progress = !o.quiet && stderr_is_terminal();
+    ReadResult rr = feed(o.capture, engine, progress, 0, dump_time ? std::function<void(Nanos)>(before) : nullptr,
+                         nullptr, nullptr);
+    if (!o.dump_state.empty() && !dumped) {
+        if (dump_time) engine.advance_to(dump_at);
+        dump_text = engine.dump_state();
+    }
+    engine.finish();
+    hasher.join();
+
+    RunInfo info;
+    info.capture_path = o.capture;
+    info.capture_sha256 = digest;
+    info.rules_label = core.rules_label;
+    info.topology_label = core.topology_label;
+    info.error = rr.error;
+    info.peak = engine.peak();
+
+    if (!o.dump_state.empty()) {
+        if (o.dump_state_out.empty() || o.dump_state_out == "-") {
+            std::fputs(dump_text.c_str(), stdout);
+        } else {
+            OutFile f;
+            f.open(o.dump_state_out);
+            f.write(dump_text);
+            f.commit();
+        }
+    }
+    if (!rr.error.empty()) {
+        sinks.abort();
+        throw InputError(o.capture + ": " + rr.error + " (" + std::to_string(rr.packets) +
+                         " packets before it were replayed; outputs were kept as *.partial)");
+    }
+    sinks.commit(info, engine.rule_state());
+    const bool any_output = !out.verdicts.empty() || !out.flows.empty() || !out.stats.empty() ||
+                            !out.summary.empty() || !out.write_pcap.empty() || !o.dump_state.empty();
+    if (!any_output && !o.quiet) std::fputs(sinks.human_summary(info).c_str(), stdout);
+    return 0;
+}
+
+}  // namespace
+
+void add_replay(CLI::App& app, std::function<int()>& action) {
+    auto o = std::make_shared<ReplayOptions>();
+    CLI::App* c = app.add_subcommand("replay", "Replay a capture through the ruleset and report every packet's verdict");
+    c->add_option("capture", o->capture, "pcap or pcapng file")->required();
+    add_core_options(*c, o->core);
+    c->add_option("--verdicts", o->out.verdicts, "per-packet verdict records, JSON Lines (- = stdout)");
+    c->add_option("--verdicts-filter", o->out.verdicts_filter,
+                  "only these records: comma-separated verdicts/reasons, ct=STATE, hook=HOOK, proto=NAME, nat");
+    c->add_option("--flows", o->out.flows, "flow records, JSON Lines");
+    c->add_option("--stats", o->out.stats, "table-pressure records, JSON Lines");
+    c->add_option("--stats-interval", o->stats_interval, "seconds of capture time per --stats record (default 1)")
+        ->check(CLI::PositiveNumber);
+    c->add_option("--summary", o->out.summary, "run summary, JSON (- = stdout)");
+    c->add_option("--write-pcap", o->out.write_pcap, "write the packets as they leave the firewall (after NAT)");
+    c->add_option("--write-filter", o->out.write_filter, "which packets --write-pcap writes (same terms as --verdicts-filter)");
+    c->add_option("--dump-state", o->dump_state,
+                  "write the conntrack table at capture time AT (seconds) or at the end, as /proc/net/nf_conntrack");
+    c->add_option("--dump-state-out", o->dump_state_out, "where --dump-state writes (default: stdout)");
+    c->add_option("--threads", o->threads, "worker threads (outputs are identical whatever N)")->check(CLI::Range(1u, 64u));
+    c->add_flag("--quiet,-q", o->quiet, "no human summary, no progress");
+    c->callback([o, &action] { action = [o] { return run(*o); }; });
+}
+
+}  // namespace fwsim::cli

@@ -1,0 +1,684 @@
+// The hook walk, as netfilter orders it for IPv4/IPv6 (net/netfilter/core.c
+// runs a hook's entries by priority):
+//
+//   prerouting: defrag (-400) -> chains < -200 -> conntrack in (-200) ->
+//               NAT DST (-100, nat chains) -> other chains
+//   routing:    local address -> input, else forward (TTL check, oif)
+//   input:      chains, NAT SRC (+100, nat chains), confirm (INT_MAX)
+//   forward:    chains
+//   postrouting: chains, NAT SRC (+100), confirm (INT_MAX)
+//   output (the firewall's own packets): conntrack (-200), NAT DST (-100),
+//               chains, reroute, then postrouting.
+//
+// nat-type chains do not run at their own priority: nf_nat_register_fn()
+// (net/netfilter/nf_nat_core.c) hangs them off the NAT core's hook, which
+// sits at NF_IP_PRI_NAT_DST / NF_IP_PRI_NAT_SRC, and nf_nat_inet_fn() only
+// runs them for a connection whose NAT for that manip is not set up yet.
+#include "fwsim/engine/engine.hpp"
+
+#include <algorithm>
+#include <deque>
+
+#include "denied_flows.hpp"
+#include "fwsim/conntrack/table.hpp"
+#include "fwsim/decode/decoder.hpp"
+#include "fwsim/decode/defrag.hpp"
+#include "fwsim/nat/nat.hpp"
+
+namespace fwsim {
+
+std::string_view to_string(FlowEnd e) {
+    switch (e) {
+        case FlowEnd::closed: return "closed";
+        case FlowEnd::timeout: return "timeout";
+        case FlowEnd::evicted: return "evicted";
+        case FlowEnd::end_of_capture: return "end_of_capture";
+    }
+    return "?";
+}
+
+namespace {
+
+constexpr int32_t kConntrackPriority = -200;  // NF_IP_PRI_CONNTRACK
+constexpr int32_t kNatDstPriority = -100;     // NF_IP_PRI_NAT_DST
+constexpr int32_t kNatSrcPriority = 100;      // NF_IP_PRI_NAT_SRC
+
+FlowEnd flow_end_of(ct::EndReason r) {
+    switch (r) {
+        case ct::EndReason::closed: return FlowEnd::closed;
+        case ct::EndReason::timeout: return FlowEnd::timeout;
+        case ct::EndReason::evicted: return FlowEnd::evicted;
+        case ct::EndReason::end_of_capture: return FlowEnd::end_of_capture;
+    }
+    return FlowEnd::end_of_capture;
+}
+
+size_t stats_proto_slot(uint8_t p) {
+    switch (p) {
+        case proto::tcp: return 0;
+        case proto::udp: return 1;
+        case proto::udplite: return 2;
+        case proto::icmp: return 3;
+        case proto::icmpv6: return 4;
+        default: return 5;
+    }
+}
+
+bool is_multicast_or_broadcast(Family f, const IpAddr& a) {
+    if (f == Family::ipv4) return (a.b[0] & 0xf0) == 0xe0 || a.v4() == 0xffffffffu;
+    return a.b[0] == 0xff;
+}
+
+bool has_ports(uint8_t p) {
+    return p == proto::tcp || p == proto::udp || p == proto::udplite || p == proto::sctp;
+}
+
+}  // namespace
+
+struct Engine::Impl final : ct::Observer {
+    Impl(const Config& c, const Topology& t, const rules::Ruleset& r, EngineObserver& o, EngineOptions op)
+        : cfg(c), topo(t), rs(r), obs(o), opt(op), table(c), defrag(c), rstate(r),
+          denied(c, op.denied_flow_limit) {}
+
+    const Config& cfg;
+    const Topology& topo;
+    const rules::Ruleset& rs;
+    EngineObserver& obs;
+    EngineOptions opt;
+    ct::Table table;
+    Defragmenter defrag;
+    rules::RuntimeState rstate;
+    DeniedFlows denied;
+
+    Nanos now = 0;
+    bool started = false;
+    Nanos next_tick = 0;
+    ct::Counters last_counters{};
+    uint64_t nat_bindings = 0;
+    uint64_t nat_exhausted_total = 0, nat_exhausted_last = 0;
+    EnginePeak peak_;
+    std::vector<FlowRecord> flow_buf;
+
+    // Records wait here while an earlier fragment's datagram is undecided.
+    struct Pending {
+        PacketRecord rec;
+        Packet pkt;
+        std::vector<uint8_t> bytes;
+        bool done = false;
+    };
+    std::deque<Pending> pending;
+
+    uint64_t explain_index = 0;
+    Explanation* explanation = nullptr;
+
+    // ---- per-packet walk state
+    struct Walk {
+        Packet cur;  // the packet as it is now (NAT rewrites fields)
+        rules::EvalContext ctx;
+        PacketRecord rec;
+        ct::EntryId entry = ct::kNoEntry;
+        bool unconfirmed = false;
+        bool ct_done = false;
+        bool accepted_by_rule = false;
+        bool explaining = false;
+    };
+
+    // ---------------------------------------------------------------- observer
+    void on_flow_end(const ct::FlowInfo& f, ct::EndReason why, Nanos when) override {
+        FlowRecord r;
+        r.id = f.id;
+        r.orig = f.orig;
+        r.reply = f.reply;
+        r.first_ts = f.first_ts;
+        r.last_ts = f.last_ts;
+        r.orig_pkts = f.orig_pkts;
+        r.orig_bytes = f.orig_bytes;
+        r.reply_pkts = f.reply_pkts;
+        r.reply_bytes = f.reply_bytes;
+        r.verdict = Verdict::accept;
+        r.has_tcp_state = f.orig.proto == proto::tcp;
+        r.tcp_state = f.tcp_state;
+        r.status = f.status;
+        r.assured = (f.status & rules::ctstatus::assured) != 0;
+        r.mark = f.mark;
+        r.end = flow_end_of(why);
+        r.end_ts = when;
+        r.rule = f.rule;
+        if (f.status & (rules::ctstatus::src_nat | rules::ctstatus::dst_nat)) --nat_bindings;
+        flow_buf.push_back(r);
+    }
+
+    void flush_flows() {
+        if (flow_buf.empty()) return;
+        std::stable_sort(flow_buf.begin(), flow_buf.end(), [](const FlowRecord& a, const FlowRecord& b) {
+            return a.end_ts != b.end_ts ? a.end_ts < b.end_ts : a.id < b.id;
+        });
+        for (const auto& f : flow_buf) obs.on_flow(f);
+        flow_buf.clear();
+    }
+
+    // ---------------------------------------------------------------- time
+    void expire_to(Nanos t) {
+        table.advance(t, *this);
+        denied.expire(t, flow_buf);
+        defrag.expire(t, [this](uint64_t index) { fail_pending(index, Reason::fragment_incomplete); });
+        flush_flows();
+        flush_pending();
+    }
+
+    void emit_stats(Nanos t) {
+        TableStats s;
+        s.ts = t;
+        s.ct_entries = table.size();
+        s.ct_max = cfg.ct_max;
+        for (uint8_t p : {proto::tcp, proto::udp, proto::udplite, proto::icmp, proto::icmpv6})
+            s.by_proto[stats_proto_slot(p)] = table.count_by_proto(p);
+        uint64_t known = 0;
+        for (size_t i = 0; i < 5; ++i) known += s.by_proto[i];
+        s.by_proto[5] = s.ct_entries - std::min(known, s.ct_entries);
+        for (size_t i = 0; i < s.by_tcp_state.size(); ++i)
+            s.by_tcp_state[i] = table.count_by_tcp_state(TcpState(i));
+        const ct::Counters& c = table.counters();
+        s.new_ = c.new_ - last_counters.new_;
+        s.destroyed = c.destroyed - last_counters.destroyed;
+        s.expired = c.expired - last_counters.expired;
+        s.early_drop = c.early_drop - last_counters.early_drop;
+        s.insert_failed = c.insert_failed - last_counters.insert_failed;
+        s.table_full_drops = c.table_full_drops - last_counters.table_full_drops;
+        s.nat_bindings = nat_bindings;
+        s.nat_port_exhausted = nat_exhausted_total - nat_exhausted_last;
+        last_counters = c;
+        nat_exhausted_last = nat_exhausted_total;
+        obs.on_stats(s);
+    }
+
+    void advance(Nanos t) {
+        if (!started) {
+            started = true;
+            now = t;
+            if (opt.stats) next_tick = (t / opt.stats_interval + 1) * opt.stats_interval;
+        }
+        if (opt.stats) {
+            while (t >= next_tick) {
+                expire_to(next_tick);
+                emit_stats(next_tick);
+                next_tick += opt.stats_interval;
+            }
+        }
+        if (t > now) now = t;  // a capture whose time steps back does not rewind the clock
+        expire_to(now);
+    }
+
+    // ---------------------------------------------------------------- records in order
+    void emit(const PacketRecord& r) {
+        if (pending.empty()) {
+            obs.on_packet(r);
+            return;
+        }
+        Pending& p = pending.emplace_back();
+        hold(p, r);
+        p.done = true;
+    }
+
+    void hold(Pending& p, const PacketRecord& r) {
+        p.pkt = *r.pkt;
+        p.bytes.assign(r.pkt->frame.begin(), r.pkt->frame.end());
+        p.pkt.frame = p.bytes;
+        p.rec = r;
+        p.rec.pkt = &p.pkt;
+    }
+
+    void flush_pending() {
+        while (!pending.empty() && pending.front().done) {
+            obs.on_packet(pending.front().rec);
+            pending.pop_front();
+        }
+    }
+
+    Pending* find_pending(uint64_t index) {
+        for (auto& p : pending)
+            if (p.pkt.index == index) return &p;
+        return nullptr;
+    }
+
+    void fail_pending(uint64_t index, Reason why) {
+        if (Pending* p = find_pending(index)) {
+            p->rec.verdict = Verdict::drop;
+            p->rec.reason = why;
+            p->done = true;
+        }
+    }
+
+    // ---------------------------------------------------------------- entry point
+    void process(const Packet& p) {
+        advance(p.ts);
+        PacketRecord rec;
+        rec.pkt = &p;
+        switch (p.status) {
+            case DecodeStatus::not_ip:
+                rec.verdict = Verdict::ignored;
+                rec.reason = Reason::not_ip;
+                return emit(rec);
+            case DecodeStatus::unsupported_linktype:
+                rec.verdict = Verdict::ignored;
+                rec.reason = Reason::unsupported_linktype;
+                return emit(rec);
+            case DecodeStatus::malformed:
+                rec.verdict = Verdict::drop;
+                rec.reason = Reason::malformed;
+                rec.error = p.error;
+                return emit(rec);
+            case DecodeStatus::ok: break;
+        }
+        if (!p.is_fragment) {
+            Walk w;
+            walk(p, w);
+            return emit(w.rec);
+        }
+        Packet whole;
+        std::string_view why;
+        switch (defrag.add(p, &whole, &why)) {
+            case Defragmenter::Result::held: {
+                Pending& h = pending.emplace_back();
+                hold(h, rec);
+                return;
+            }
+            case Defragmenter::Result::dropped:
+                rec.verdict = Verdict::drop;
+                rec.reason = Reason::malformed;
+                rec.error = why;
+                return emit(rec);
+            case Defragmenter::Result::complete: break;
+        }
+        Walk w;
+        walk(whole, w);
+        w.rec.pkt = &p;
+        for (uint64_t m : defrag.members()) {
+            if (m == p.index) continue;
+            if (Pending* h = find_pending(m)) {
+                const Packet* keep = h->rec.pkt;
+                h->rec = w.rec;
+                h->rec.pkt = keep;
+                h->rec.datagram = p.index;
+                h->done = true;
+            }
+        }
+        w.rec.datagram = p.index;
+        emit(w.rec);
+        flush_pending();
+    }
+
+    // ---------------------------------------------------------------- the walk
+    void walk(const Packet& p, Walk& w) {
+        w.cur = p;
+        w.rec.pkt = &p;
+        w.ctx = rules::EvalContext{};
+        w.ctx.pkt = &w.cur;
+        w.ctx.now = p.ts;
+        w.explaining = explanation && p.index == explain_index;
+        if (w.explaining) {
+            explanation->found = true;
+            explanation->ct_before = ct_line_for(p);
+        }
+
+        const bool local_out = topo.is_local(p.family, p.src);
+        bool ok;
+        if (local_out) {
+            w.rec.hook = Hook::output;
+            w.rec.has_hook = true;
+            ok = run_hook(Hook::output, w) && route_output(w) && run_hook(Hook::postrouting, w);
+        } else {
+            w.ctx.iif = topo.ingress(p);
+            w.rec.iif = w.ctx.iif;
+            ok = run_hook(Hook::prerouting, w) && route_input(w);
+            if (ok) {
+                ok = run_hook(w.rec.hook, w);
+                if (ok && w.rec.hook == Hook::forward) ok = run_hook(Hook::postrouting, w);
+            }
+        }
+        finish_walk(ok, w);
+    }
+
+    bool route_input(Walk& w) {
+        const Packet& c = w.cur;
+        w.rec.has_hook = true;
+        if (topo.is_local(c.family, c.dst) || is_multicast_or_broadcast(c.family, c.dst)) {
+            w.rec.hook = Hook::input;
+            step(w, "routing", "routing", "local destination: input hook");
+            return true;
+        }
+        w.rec.hook = Hook::forward;
+        // ip_forward() / ip6_forward() drop expiring packets before the forward hook.
+        if (c.ttl <= 1) {
+            step(w, "routing", "routing", "TTL/hop limit expires: dropped before the forward hook");
+            return decide(w, Verdict::drop, Reason::ttl_exceeded);
+        }
+        w.ctx.oif = topo.route(c.family, c.dst);
+        w.rec.oif = w.ctx.oif;
+        if (w.ctx.oif == rules::kNoIf) {
+            step(w, "routing", "routing", "no route to the destination");
+            return decide(w, Verdict::drop, Reason::no_route);
+        }
+        step(w, "routing", "routing", "forward via " + std::string(topo.name(w.ctx.oif)));
+        return true;
+    }
+
+    bool route_output(Walk& w) {
+        w.ctx.oif = topo.route(w.cur.family, w.cur.dst);
+        w.rec.oif = w.ctx.oif;
+        if (w.ctx.oif == rules::kNoIf) return decide(w, Verdict::drop, Reason::no_route);
+        return true;
+    }
+
+    bool decide(Walk& w, Verdict v, Reason r) {
+        w.rec.verdict = v;
+        w.rec.reason = r;
+        return false;
+    }
+
+    // Runs every entry of one hook in priority order; false when the packet ends here.
+    bool run_hook(Hook h, Walk& w) {
+        w.ctx.hook = h;
+        const bool ct_hook = (h == Hook::prerouting || h == Hook::output);
+        const bool nat_hook = h != Hook::forward;
+        const int32_t nat_prio = (h == Hook::prerouting || h == Hook::output) ? kNatDstPriority : kNatSrcPriority;
+        const nat::Manip manip = nat_prio == kNatDstPriority ? nat::Manip::dst : nat::Manip::src;
+        bool ct_pending = ct_hook, nat_pending = nat_hook;
+        for (const rules::BaseChain& c : rs.base_chains(h, w.cur.family)) {
+            if (c.type == rules::ChainType::nat) continue;  // run by the NAT core below
+            if (ct_pending && c.priority >= kConntrackPriority) {
+                ct_pending = false;
+                if (!conntrack_in(w)) return false;
+            }
+            if (nat_pending && c.priority >= nat_prio) {
+                nat_pending = false;
+                if (!do_nat(h, manip, w)) return false;
+            }
+            if (!eval_chain(c, w)) return false;
+        }
+        if (ct_pending && !conntrack_in(w)) return false;
+        if (nat_pending && !do_nat(h, manip, w)) return false;
+        return true;
+    }
+
+    bool eval_chain(const rules::BaseChain& c, Walk& w) {
+        rules::EvalContext& x = w.ctx;
+        x.verdict = Verdict::accept;
+        x.by_policy = false;
+        x.rule = rules::kNoRule;
+        rules::Trace* tr = nullptr;
+        if (w.explaining) tr = &explanation->steps.emplace_back().trace;
+        rs.eval(c, x, rstate, tr);
+        if (w.explaining) {
+            ExplainStep& s = explanation->steps.back();
+            s.hook = std::string(to_string(x.hook));
+            s.what = rs.chain_label(c.chain);
+            s.text = std::string(to_string(x.verdict)) + (x.by_policy ? " (policy)" : "");
+        }
+        if (x.notrack && !w.ct_done) w.ct_done = true, w.rec.has_ct = true, w.rec.ct_state = CtState::untracked;
+        if (x.verdict != Verdict::accept) {
+            w.rec.verdict = x.verdict;
+            w.rec.rule = x.rule;
+            w.rec.chain = c.chain;
+            w.rec.reason = x.by_policy ? Reason::policy : Reason::none;
+            return false;
+        }
+        if (!x.by_policy) {
+            w.rec.rule = x.rule;
+            w.accepted_by_rule = true;
+        }
+        return true;
+    }
+
+    // nf_conntrack_in(): classify the packet, update or create state.
+    bool conntrack_in(Walk& w) {
+        if (w.ct_done) return true;  // notrack: untracked
+        w.ct_done = true;
+        const Packet& p = w.cur;
+        // nf_conntrack_checksum applies at PRE_ROUTING only (tcp_error(), udp_error(), icmp_error()).
+        const bool csum_ok = cfg.ct_checksum == 0 || w.ctx.hook != Hook::prerouting || l4_checksum_ok(p);
+        const ct::Result r = table.in(p, now, csum_ok, *this);
+        flush_flows();
+        w.rec.has_ct = true;
+        w.rec.ct_state = r.state;
+        w.rec.ct_dir = r.dir;
+        w.entry = r.entry;
+        w.unconfirmed = r.unconfirmed;
+        w.ctx.has_ct = r.entry != ct::kNoEntry;
+        w.ctx.ct_state = r.state;
+        w.ctx.ct_dir = r.dir;
+        if (r.entry != ct::kNoEntry) {
+            const auto& e = table.get(r.entry);
+            w.rec.ct_id = uint32_t(e.id);
+            w.ctx.ct_id = uint32_t(e.id);
+            w.ctx.ct_status = e.status;
+            w.ctx.ct_mark = e.mark;
+        }
+        if (w.explaining)
+            step(w, std::string(to_string(w.ctx.hook)), "conntrack",
+                 "ct state " + std::string(to_string(r.state)) + ", direction " + std::string(to_string(r.dir)) +
+                     (r.unconfirmed ? ", new entry (unconfirmed)" : ""));
+        if (r.table_full) return decide(w, Verdict::drop, Reason::table_full);
+        return true;
+    }
+
+    bool do_nat(Hook h, nat::Manip manip, Walk& w) {
+        if (w.entry == ct::kNoEntry) return true;  // no conntrack: nf_nat_inet_fn() accepts untouched
+        const uint32_t done_bit = manip == nat::Manip::src ? rules::ctstatus::src_nat_done : rules::ctstatus::dst_nat_done;
+        const bool related = w.rec.ct_state == CtState::related;
+        if (!related && !(table.get(w.entry).status & done_bit)) {
+            if (!nat_setup(h, manip, w)) return false;
+            table.set_status_bits(w.entry, done_bit);
+        }
+        nat_apply(manip, w, related);
+        return true;
+    }
+
+    // The first packet of a connection: run the nat chains until one binds.
+    bool nat_setup(Hook h, nat::Manip manip, Walk& w) {
+        for (const rules::BaseChain& c : rs.base_chains(h, w.cur.family)) {
+            if (c.type != rules::ChainType::nat) continue;
+            rules::EvalContext& x = w.ctx;
+            x.nat = {};
+            x.verdict = Verdict::accept;
+            x.by_policy = false;
+            x.rule = rules::kNoRule;
+            rules::Trace* tr = nullptr;
+            if (w.explaining) tr = &explanation->steps.emplace_back().trace;
+            rs.eval(c, x, rstate, tr);
+            if (w.explaining) {
+                ExplainStep& s = explanation->steps.back();
+                s.hook = std::string(to_string(h));
+                s.what = rs.chain_label(c.chain);
+                s.text = x.nat.kind != rules::NatRequest::Kind::none ? "NAT binding requested"
+                                                                       : std::string(to_string(x.verdict));
+            }
+            if (x.verdict != Verdict::accept) {
+                w.rec.verdict = x.verdict;
+                w.rec.rule = x.rule;
+                w.rec.chain = c.chain;
+                w.rec.reason = x.by_policy ? Reason::policy : Reason::none;
+                return false;
+            }
+            if (x.nat.kind != rules::NatRequest::Kind::none) return nat_bind(manip, w, x.nat);
+        }
+        return true;  // nf_nat_alloc_null_binding(): nothing to change
+    }
+
+    bool nat_bind(nat::Manip manip, Walk& w, const rules::NatRequest& req) {
+        const auto& e = table.get(w.entry);
+        Tuple cur_orig;
+        invert(e.reply(), &cur_orig);
+        std::optional<IpAddr> addr;
+        using K = rules::NatRequest::Kind;
+        if (req.kind == K::masquerade) {
+            addr = topo.source_addr(w.ctx.oif, w.cur.family, w.cur.dst);
+            if (!addr) return decide(w, Verdict::drop, Reason::no_route);  // nf_nat_masquerade: no address
+        } else if (req.kind == K::redirect) {
+            if (w.ctx.hook == Hook::output) {
+                addr = IpAddr{};
+                if (w.cur.family == Family::ipv4) addr = IpAddr::from_v4(0x7f000001);
+                else addr->b[15] = 1;
+            } else {
+                addr = topo.primary_addr(w.ctx.iif, w.cur.family);
+                if (!addr) return decide(w, Verdict::drop, Reason::no_route);
+            }
+        }
+        const ct::EntryId self = w.entry;
+        Tuple new_orig;
+        const auto st = nat::unique_tuple(
+            cur_orig, manip, req, addr ? &*addr : nullptr,
+            [this, self](const Tuple& t) { return table.tuple_taken(t, self); }, &new_orig);
+        if (st == nat::Status::exhausted) {
+            ++nat_exhausted_total;
+            return decide(w, Verdict::drop, Reason::nat_port_exhausted);
+        }
+        if (st == nat::Status::no_address) return decide(w, Verdict::drop, Reason::no_route);
+        if (new_orig != cur_orig) {
+            Tuple reply;
+            invert(new_orig, &reply);
+            table.alter_reply(w.entry, reply);
+            table.set_status_bits(w.entry, manip == nat::Manip::src ? rules::ctstatus::src_nat
+                                                                     : rules::ctstatus::dst_nat);
+        }
+        return true;
+    }
+
+    // nf_nat_packet(): rewrite the packet as its connection's binding says.
+    void nat_apply(nat::Manip manip, Walk& w, bool related) {
+        const auto& e = table.get(w.entry);
+        const bool orig_dir = w.rec.ct_dir == CtDir::original;
+        uint32_t need = manip == nat::Manip::src ? rules::ctstatus::src_nat : rules::ctstatus::dst_nat;
+        if (!orig_dir) need ^= rules::ctstatus::src_nat | rules::ctstatus::dst_nat;
+        if (!(e.status & need)) return;
+        Tuple target;
+        invert(orig_dir ? e.reply() : e.orig(), &target);
+        Packet& c = w.cur;
+        // An ICMP error's outer header: addresses only (nf_nat_icmp_reply_translation()).
+        const bool ports = !related && has_ports(c.l4proto);
+        const bool icmp_id = !related && c.is_icmp();
+        if (manip == nat::Manip::src) {
+            c.src = target.src;
+            if (ports) c.sport = target.sport;
+        } else {
+            c.dst = target.dst;
+            if (ports) c.dport = target.dport;
+        }
+        if (icmp_id) c.icmp_id = target.sport;
+        if (w.explaining)
+            step(w, std::string(to_string(w.ctx.hook)), "nat",
+                 std::string(manip == nat::Manip::src ? "source" : "destination") + " rewritten");
+    }
+
+    void finish_walk(bool ok, Walk& w) {
+        PacketRecord& r = w.rec;
+        if (ok) {
+            r.verdict = Verdict::accept;
+            if (!w.accepted_by_rule) r.reason = Reason::policy;
+            if (w.unconfirmed && !table.confirm(w.entry, r.rule)) {
+                r.verdict = Verdict::drop;
+                r.reason = Reason::insert_failed;
+            } else if (w.unconfirmed) {
+                const auto& e = table.get(w.entry);
+                if (e.status & (rules::ctstatus::src_nat | rules::ctstatus::dst_nat)) ++nat_bindings;
+            }
+        } else if (w.unconfirmed) {
+            Tuple orig;
+            tuple_of(*r.pkt, &orig);
+            denied.add(orig, r.ct_id, r.pkt->ts, r.pkt->ip_len, r.rule, r.reason, flow_buf);
+            table.discard(w.entry);
+        }
+        if (w.entry != ct::kNoEntry && w.ctx.ct_mark_set && r.verdict == Verdict::accept)
+            table.set_mark(w.entry, w.ctx.ct_mark);
+        if (r.has_ct && w.entry != ct::kNoEntry && r.pkt->l4proto == proto::tcp) {
+            r.has_tcp_state = true;
+            r.tcp_state = w.unconfirmed && r.verdict != Verdict::accept ? TcpState::syn_sent
+                                                                        : table.get(w.entry).tcp_state();
+        }
+        // What NAT changed, as the packet leaves.
+        const Packet& a = *r.pkt;
+        const Packet& b = w.cur;
+        if (a.src != b.src) r.nat.src = true, r.nat.new_src = b.src;
+        if (a.dst != b.dst) r.nat.dst = true, r.nat.new_dst = b.dst;
+        if (a.sport != b.sport) r.nat.sport = true, r.nat.new_sport = b.sport;
+        if (a.dport != b.dport) r.nat.dport = true, r.nat.new_dport = b.dport;
+        if (a.is_icmp() && a.icmp_id != b.icmp_id) r.nat.sport = true, r.nat.new_sport = b.icmp_id;
+        r.log_count = w.ctx.log_count;
+        std::copy(w.ctx.logs, w.ctx.logs + w.ctx.log_count, r.logs);
+        flush_flows();
+        const uint64_t n = table.size();
+        if (n > peak_.entries) peak_ = {n, now};
+        if (w.explaining) {
+            explanation->ct_after = w.entry != ct::kNoEntry && r.verdict == Verdict::accept
+                                        ? describe_entry(w.entry)
+                                        : std::string("(none)");
+        }
+    }
+
+    void step(Walk& w, std::string hook, std::string what, std::string text) {
+        if (!w.explaining) return;
+        ExplainStep& s = explanation->steps.emplace_back();
+        s.hook = std::move(hook);
+        s.what = std::move(what);
+        s.text = std::move(text);
+    }
+
+    std::string ct_line_for(const Packet& p) const {
+        Tuple t;
+        if (!tuple_of(p, &t)) return "(none)";
+        const ct::EntryId e = table.find(t);
+        return e == ct::kNoEntry ? std::string("(none)") : describe_entry(e);
+    }
+
+    // One entry, in words close to `conntrack -L`.
+    std::string describe_entry(ct::EntryId id) const {
+        const ct::Entry& e = table.get(id);
+        auto side = [](const Tuple& t) {
+            std::string s = "src=" + to_string(t.family, t.src) + " dst=" + to_string(t.family, t.dst);
+            if (has_ports(t.proto)) s += " sport=" + std::to_string(t.sport) + " dport=" + std::to_string(t.dport);
+            else if (t.proto == proto::icmp || t.proto == proto::icmpv6)
+                s += " type=" + std::to_string(t.dport >> 8) + " code=" + std::to_string(t.dport & 0xff) +
+                     " id=" + std::to_string(t.sport);
+            return s;
+        };
+        std::string s = "id=" + std::to_string(e.id) + " " + std::string(proto_name(e.orig().proto));
+        if (e.orig().proto == proto::tcp) s += " " + std::string(to_string(e.tcp_state()));
+        s += " " + side(e.orig()) + " " + side(e.reply());
+        if (!(e.status & rules::ctstatus::seen_reply)) s += " [UNREPLIED]";
+        if (e.status & rules::ctstatus::assured) s += " [ASSURED]";
+        s += " mark=" + std::to_string(e.mark);
+        if (e.deadline > now) s += " timeout=" + std::to_string((e.deadline - now) / kSecond) + "s";
+        return s;
+    }
+
+    void finish() {
+        defrag.flush_all([this](uint64_t index) { fail_pending(index, Reason::fragment_incomplete); });
+        flush_pending();
+        if (opt.stats && started) {
+            expire_to(now);
+            emit_stats(next_tick);
+        }
+        table.finish(now, *this);
+        denied.finish(now, flow_buf);
+        flush_flows();
+    }
+};
+
+Engine::Engine(const Config& cfg, const Topology& topo, const rules::Ruleset& rules, EngineObserver& obs,
+               EngineOptions opt)
+    : impl_(std::make_unique<Impl>(cfg, topo, rules, obs, opt)) {}
+Engine::~Engine() = default;
+
+void Engine::process(const Packet& p) { impl_->process(p); }
+void Engine::finish() { impl_->finish(); }
+void Engine::advance_to(Nanos t) { impl_->advance(t); }
+void Engine::explain(uint64_t index, Explanation* out) {
+    impl_->explain_index = index;
+    impl_->explanation = out;
+}
+std::string Engine::dump_state() const { return impl_->table.dump(impl_->now); }
+Nanos Engine::now() const { return impl_->now; }
+EnginePeak Engine::peak() const { return impl_->peak_; }
+const rules::RuntimeState& Engine::rule_state() const { return impl_->rstate; }
+
+}  // namespace fwsim

@@ -1,0 +1,67 @@
+#include "io/output/out_file.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "fwsim/error.hpp"
+
+namespace fwsim {
+
+OutFile::~OutFile() {
+    if (f_) abort();
+}
+
+void OutFile::open(const std::string& path) {
+    path_ = path;
+    buf_.reserve(kFlushAt + 4096);
+    if (path == "-") {
+        f_ = stdout;
+        return;
+    }
+    tmp_ = path + ".fwsim-tmp";
+    f_ = std::fopen(tmp_.c_str(), "wb");
+    if (!f_) throw InputError(path + ": cannot create output file: " + std::strerror(errno));
+}
+
+void OutFile::flush() {
+    if (!f_ || buf_.empty()) return;
+    if (std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) failed_ = true;
+    buf_.clear();
+}
+
+void OutFile::commit() {
+    if (!f_) return;
+    flush();
+    if (f_ == stdout) {
+        std::fflush(stdout);
+        f_ = nullptr;
+        return;
+    }
+    const bool bad = failed_ || std::fflush(f_) != 0 || std::ferror(f_);
+    const int err = errno;
+    std::fclose(f_);
+    f_ = nullptr;
+    if (bad) {
+        std::remove(tmp_.c_str());
+        throw InputError(path_ + ": write failed: " + std::strerror(err));
+    }
+    if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
+        throw InputError(path_ + ": cannot move output into place: " + std::strerror(errno));
+}
+
+void OutFile::abort() {
+    if (!f_) return;
+    flush();
+    if (f_ == stdout) {
+        std::fflush(stdout);
+        f_ = nullptr;
+        return;
+    }
+    std::fclose(f_);
+    f_ = nullptr;
+    std::rename(tmp_.c_str(), (path_ + ".partial").c_str());
+}
+
+}  // namespace fwsim

@@ -1,0 +1,47 @@
+// An output file that is never left looking complete: it is written under a
+// temporary name beside the target and renamed into place by commit(). If the
+// run fails, abort() leaves what was written as PATH.partial (so a user can
+// look at it) and PATH itself is not created. "-" means standard output.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace fwsim {
+
+class OutFile {
+public:
+    OutFile() = default;
+    ~OutFile();
+    OutFile(const OutFile&) = delete;
+    OutFile& operator=(const OutFile&) = delete;
+
+    // Throws InputError when the file cannot be created.
+    void open(const std::string& path);
+    bool is_open() const { return f_ != nullptr; }
+    bool is_stdout() const { return path_ == "-"; }
+    const std::string& path() const { return path_; }
+
+    // Append to buf(), then call maybe_flush().
+    std::string& buf() { return buf_; }
+    void maybe_flush() {
+        if (buf_.size() >= kFlushAt) flush();
+    }
+    void write(std::string_view s) {
+        buf_ += s;
+        maybe_flush();
+    }
+    void flush();
+    void commit();  // throws InputError on a write error (disk full, ...)
+    void abort();   // keep what was written as PATH.partial
+
+private:
+    static constexpr size_t kFlushAt = 1 << 18;
+    std::FILE* f_ = nullptr;
+    std::string path_, tmp_;
+    std::string buf_;
+    bool failed_ = false;
+};
+
+}  // namespace fwsim

@@ -1,0 +1,340 @@
+#include "io/output/sinks.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "fwsim/nat/nat.hpp"
+#include "io/output/json_line.hpp"
+#include "io/pcap/pcap_writer.hpp"
+
+namespace fwsim {
+
+namespace {
+
+bool has_ports(uint8_t p) {
+    return p == proto::tcp || p == proto::udp || p == proto::udplite || p == proto::sctp;
+}
+
+// tcpdump's flag letters, in its order: F S R P . U E W
+void append_tcp_flags(std::string& out, uint8_t f) {
+    out += '"';
+    if (f & tcpflag::fin) out += 'F';
+    if (f & tcpflag::syn) out += 'S';
+    if (f & tcpflag::rst) out += 'R';
+    if (f & tcpflag::psh) out += 'P';
+    if (f & tcpflag::ack) out += '.';
+    if (f & tcpflag::urg) out += 'U';
+    if (f & tcpflag::ece) out += 'E';
+    if (f & tcpflag::cwr) out += 'W';
+    out += '"';
+}
+
+std::string_view l3_name(Family f) { return f == Family::ipv6 ? "ipv6" : "ipv4"; }
+
+void tuple_json(JsonLine& j, std::string_view key, const Tuple& t) {
+    j.object(key);
+    j.addr("src", t.family, t.src);
+    if (has_ports(t.proto)) j.num("sport", t.sport);
+    j.addr("dst", t.family, t.dst);
+    if (has_ports(t.proto)) j.num("dport", t.dport);
+    if (t.proto == proto::icmp || t.proto == proto::icmpv6) {
+        j.num("type", t.dport >> 8).num("code", t.dport & 0xff).num("id", t.sport);
+    }
+    j.end();
+}
+
+std::string hex16(uint16_t v) {
+    char b[8];
+    std::snprintf(b, sizeof b, "0x%04x", v);
+    return b;
+}
+
+}  // namespace
+
+Outputs::Outputs(const OutputOptions& opt, const Config& cfg, const rules::Ruleset& rules, const Topology& topo)
+    : opt_(opt), cfg_(cfg), rules_(rules), topo_(topo) {
+    if (!opt.verdicts.empty()) verdicts_.open(opt.verdicts);
+    if (!opt.flows.empty()) flows_.open(opt.flows);
+    if (!opt.stats.empty()) stats_.open(opt.stats);
+    if (!opt.summary.empty()) summary_.open(opt.summary);
+    if (!opt.verdicts_filter.empty()) verdicts_filter_ = RecordFilter("--verdicts-filter", opt.verdicts_filter);
+    if (!opt.write_filter.empty()) write_filter_ = RecordFilter("--write-filter", opt.write_filter);
+    if (!opt.write_pcap.empty())
+        pcap_ = std::make_unique<PcapWriter>(opt.write_pcap, opt.linktype, opt.ts_digits);
+    rule_json_.resize(rules.rule_count());
+    flow_rule_json_.resize(rules.rule_count());
+    for (uint32_t i = 0; i < rules.rule_count(); ++i) {
+        const auto& ri = rules.rule_info(i);
+        std::string s;
+        JsonLine j(s);
+        j.begin().str("file", ri.file).num("line", ri.line);
+        flow_rule_json_[i] = s + "}";
+        j.str("table", ri.table).str("chain", ri.chain).end();
+        rule_json_[i] = s;
+    }
+    for (const auto& n : topo.names()) {
+        std::string s;
+        append_json_string(s, n);
+        iface_json_.push_back(s);
+    }
+}
+
+Outputs::~Outputs() = default;
+
+void Outputs::on_packet(const PacketRecord& r) {
+    ++totals_.packets;
+    switch (r.verdict) {
+        case Verdict::accept: ++totals_.accepted; break;
+        case Verdict::drop: ++totals_.dropped; break;
+        case Verdict::reject: ++totals_.rejected; break;
+        case Verdict::ignored: ++totals_.ignored; break;
+    }
+    if (r.reason == Reason::malformed) ++totals_.malformed;
+    if (r.has_ct && r.ct_state == CtState::invalid) ++totals_.invalid;
+    if (r.reason != Reason::none) ++totals_.by_reason[r.reason];
+    if (r.verdict == Verdict::drop || r.verdict == Verdict::reject) {
+        if (r.rule != rules::kNoRule) ++drops_by_rule_[r.rule];
+        else if (r.reason == Reason::policy && r.chain != rules::kNoRule) ++drops_by_policy_[r.chain];
+    }
+    if (verdicts_.is_open() && verdicts_filter_.keep(r)) write_verdict(r);
+    if (pcap_ && write_filter_.keep(r)) write_pcap(r);
+}
+
+void Outputs::write_verdict(const PacketRecord& r) {
+    const Packet& p = *r.pkt;
+    std::string& out = verdicts_.buf();
+    JsonLine j(out);
+    j.begin().num("index", p.index).ts("ts", p.ts, opt_.ts_digits).num("len", p.wire_len);
+    if (r.iif < iface_json_.size()) j.raw("iif", iface_json_[r.iif]);
+    if (r.oif < iface_json_.size()) j.raw("oif", iface_json_[r.oif]);
+    if (r.has_hook) j.raw_str("hook", to_string(r.hook));
+    if (p.status == DecodeStatus::not_ip) j.raw_str("ethertype", hex16(p.ethertype));
+    if (p.family != Family::none) {
+        j.raw_str("l3", l3_name(p.family));
+        if (p.ok() || p.l4proto) j.raw_str("proto", proto_name(p.l4proto));
+        j.addr("src", p.family, p.src);
+        if (p.has_l4 && has_ports(p.l4proto)) j.num("sport", p.sport);
+        j.addr("dst", p.family, p.dst);
+        if (p.has_l4 && has_ports(p.l4proto)) j.num("dport", p.dport);
+        if (p.has_l4 && p.l4proto == proto::tcp) {
+            out += ",\"tcp_flags\":";
+            append_tcp_flags(out, p.tcp.flags);
+        }
+        if (p.has_l4 && p.is_icmp()) {
+            j.num("icmp_type", p.icmp_type).num("icmp_code", p.icmp_code);
+            const bool echo = p.l4proto == proto::icmp ? (p.icmp_type == 0 || p.icmp_type == 8)
+                                                       : (p.icmp_type == 128 || p.icmp_type == 129);
+            if (echo) j.num("icmp_id", p.icmp_id);
+        }
+        if (p.is_fragment) {
+            j.object("frag").num("id", p.frag_id).num("offset", p.frag_offset).boolean("more", p.more_frags).end();
+            if (r.datagram) j.num("datagram", r.datagram);
+        }
+    }
+    if (r.has_ct) {
+        j.object("ct");
+        if (r.ct_id) j.num("id", r.ct_id);
+        j.raw_str("dir", to_string(r.ct_dir)).raw_str("state", to_string(r.ct_state));
+        if (r.has_tcp_state) j.raw_str("tcp_state", to_string(r.tcp_state));
+        j.end();
+    }
+    j.raw_str("verdict", to_string(r.verdict));
+    if (r.reason != Reason::none) j.raw_str("reason", to_string(r.reason));
+    if (!r.error.empty()) j.str("error", r.error);
+    if (r.rule != rules::kNoRule && r.rule < rule_json_.size()) j.raw("rule", rule_json_[r.rule]);
+    else if (r.reason == Reason::policy && r.chain != rules::kNoRule) j.str("chain", rules_.chain_label(r.chain));
+    if (r.nat.any()) {
+        j.object("nat");
+        const Family f = p.family;
+        if (r.nat.src) j.addr("src", f, r.nat.new_src);
+        if (r.nat.sport) j.num(p.is_icmp() ? "icmp_id" : "sport", r.nat.new_sport);
+        if (r.nat.dst) j.addr("dst", f, r.nat.new_dst);
+        if (r.nat.dport) j.num("dport", r.nat.new_dport);
+        j.end();
+    }
+    if (r.log_count) {
+        out += ",\"log\":[";
+        for (uint8_t i = 0; i < r.log_count; ++i) {
+            if (i) out += ',';
+            append_json_string(out, rules_.log_prefix(r.logs[i]));
+        }
+        out += ']';
+    }
+    j.end();
+    out += '\n';
+    verdicts_.maybe_flush();
+}
+
+// The packet as it leaves the firewall: NAT applied, checksums fixed, TTL
+// decremented when forwarded. Dropped packets are written as they arrived.
+void Outputs::write_pcap(const PacketRecord& r) {
+    const Packet& p = *r.pkt;
+    const bool forwarded = r.verdict == Verdict::accept && r.has_hook && r.hook == Hook::forward;
+    const bool rewrite = p.ok() && r.verdict == Verdict::accept && (forwarded || r.nat.any()) && !p.is_fragment;
+    if (!rewrite) {
+        pcap_->write(p.ts, p.frame, p.wire_len);
+        return;
+    }
+    scratch_.assign(p.frame.begin(), p.frame.end());
+    Tuple from;
+    tuple_of(p, &from);
+    Tuple to = from;
+    if (r.nat.src) to.src = r.nat.new_src;
+    if (r.nat.dst) to.dst = r.nat.new_dst;
+    if (r.nat.sport) to.sport = r.nat.new_sport;
+    if (r.nat.dport) to.dport = r.nat.new_dport;
+    std::span<uint8_t> ip(scratch_.data() + p.l3_offset, scratch_.size() - p.l3_offset);
+    nat::rewrite(ip, p.family, from, to, forwarded);
+    pcap_->write(p.ts, scratch_, p.wire_len);
+}
+
+void Outputs::on_flow(const FlowRecord& f) {
+    if (f.verdict == Verdict::accept) ++totals_.flows_accepted;
+    else ++totals_.flows_denied;
+    if (!flows_.is_open()) return;
+    std::string& out = flows_.buf();
+    JsonLine j(out);
+    j.begin().num("id", f.id).raw_str("l3", l3_name(f.orig.family)).raw_str("proto", proto_name(f.orig.proto));
+    tuple_json(j, "orig", f.orig);
+    if (f.has_reply) tuple_json(j, "reply", f.reply);
+    j.ts("first_ts", f.first_ts, opt_.ts_digits).ts("last_ts", f.last_ts, opt_.ts_digits);
+    j.num("orig_pkts", f.orig_pkts).num("orig_bytes", f.orig_bytes);
+    j.num("reply_pkts", f.reply_pkts).num("reply_bytes", f.reply_bytes);
+    j.raw_str("verdict", to_string(f.verdict));
+    if (f.reason != Reason::none) j.raw_str("reason", to_string(f.reason));
+    if (f.has_tcp_state && f.verdict == Verdict::accept) j.raw_str("state", to_string(f.tcp_state));
+    j.boolean("assured", f.assured);
+    if (f.mark) j.num("mark", f.mark);
+    j.raw_str("end", to_string(f.end)).ts("end_ts", f.end_ts, opt_.ts_digits);
+    if (f.rule != rules::kNoRule && f.rule < flow_rule_json_.size()) j.raw("rule", flow_rule_json_[f.rule]);
+    j.end();
+    out += '\n';
+    flows_.maybe_flush();
+}
+
+void Outputs::on_stats(const TableStats& s) {
+    if (!stats_.is_open()) return;
+    std::string& out = stats_.buf();
+    JsonLine j(out);
+    j.begin().ts("ts", s.ts, opt_.ts_digits).num("ct_entries", s.ct_entries).num("ct_max", s.ct_max);
+    j.object("ct_by_proto");
+    for (size_t i = 0; i < s.by_proto.size(); ++i)
+        if (s.by_proto[i]) j.num(kStatsProtoNames[i], s.by_proto[i]);
+    j.end();
+    j.object("ct_by_tcp_state");
+    for (size_t i = 1; i < s.by_tcp_state.size(); ++i)
+        if (s.by_tcp_state[i]) j.num(to_string(TcpState(i)), s.by_tcp_state[i]);
+    j.end();
+    j.num("new", s.new_).num("destroyed", s.destroyed).num("expired", s.expired).num("early_drop", s.early_drop);
+    j.num("insert_failed", s.insert_failed).num("table_full_drops", s.table_full_drops);
+    j.num("nat_bindings", s.nat_bindings).num("nat_port_exhausted", s.nat_port_exhausted);
+    j.end();
+    out += '\n';
+    stats_.maybe_flush();
+}
+
+std::string Outputs::summary_json(const RunInfo& info, const rules::RuntimeState& rs) const {
+    using J = nlohmann::ordered_json;
+    J s;
+    s["fwsim_version"] = FWSIM_VERSION;
+    s["complete"] = info.error.empty();
+    if (!info.error.empty()) s["error"] = info.error;
+    s["capture"] = {{"file", info.capture_path}, {"sha256", info.capture_sha256}};
+    s["rules"] = info.rules_label;
+    s["topology"] = info.topology_label;
+    const Totals& t = totals_;
+    s["packets"] = t.packets;
+    s["accepted"] = t.accepted;
+    s["dropped"] = t.dropped;
+    s["rejected"] = t.rejected;
+    s["ignored"] = t.ignored;
+    s["malformed"] = t.malformed;
+    s["invalid"] = t.invalid;
+    J reasons = J::object();
+    for (const auto& [r, n] : t.by_reason) reasons[std::string(to_string(r))] = n;
+    s["reasons"] = reasons;
+    s["flows"] = {{"accepted", t.flows_accepted}, {"denied", t.flows_denied}};
+    std::string peak_ts;
+    append_ts(peak_ts, info.peak.ts, opt_.ts_digits);
+    s["table_peak"] = {{"entries", info.peak.entries}, {"ts", J::parse(peak_ts)}};
+    J rules = J::array();
+    const auto hits = rs.hits();
+    for (uint32_t i = 0; i < rules_.rule_count(); ++i) {
+        const auto& ri = rules_.rule_info(i);
+        J r = {{"file", ri.file}, {"line", ri.line}, {"table", ri.table}, {"chain", ri.chain}, {"rule", ri.text}};
+        r["packets"] = i < hits.size() ? hits[i].packets : 0;
+        r["bytes"] = i < hits.size() ? hits[i].bytes : 0;
+        rules.push_back(r);
+    }
+    s["rule_hits"] = rules;
+    J cfg = J::object();
+    for (const auto& k : config_keys()) {
+        const std::string v = get_config(cfg_, k);
+        cfg[std::string(k.key)] = k.is_double ? J(std::stod(v)) : J(std::stoull(v));
+    }
+    s["config"] = cfg;
+    return s.dump() + "\n";
+}
+
+std::string Outputs::human_summary(const RunInfo& info) const {
+    const Totals& t = totals_;
+    std::string s;
+    char line[256];
+    auto add = [&](const char* fmt, auto... a) {
+        std::snprintf(line, sizeof line, fmt, a...);
+        s += line;
+    };
+    add("fwsim replay: %s\n", info.capture_path.c_str());
+    add("  rules:     %s\n", info.rules_label.c_str());
+    add("  packets    %10llu\n", (unsigned long long)t.packets);
+    add("  accepted   %10llu\n", (unsigned long long)t.accepted);
+    std::string why;
+    for (const auto& [r, n] : t.by_reason) {
+        if (r == Reason::not_ip || r == Reason::unsupported_linktype) continue;
+        if (!why.empty()) why += ", ";
+        why += std::string(to_string(r)) + " " + std::to_string(n);
+    }
+    add("  dropped    %10llu%s%s%s\n", (unsigned long long)t.dropped, why.empty() ? "" : "  (", why.c_str(),
+        why.empty() ? "" : ")");
+    add("  rejected   %10llu\n", (unsigned long long)t.rejected);
+    add("  ignored    %10llu  (not IP or unsupported link type)\n", (unsigned long long)t.ignored);
+    add("  invalid    %10llu  (ct state invalid)\n", (unsigned long long)t.invalid);
+    add("  flows      %10llu accepted, %llu denied\n", (unsigned long long)t.flows_accepted,
+        (unsigned long long)t.flows_denied);
+    std::string ts;
+    append_ts(ts, info.peak.ts, opt_.ts_digits);
+    add("  table peak %10llu entries at %s\n", (unsigned long long)info.peak.entries, ts.c_str());
+    // Top dropping rules and policies, most packets first, then by position.
+    std::vector<std::pair<uint64_t, std::string>> top;
+    for (const auto& [rule, n] : drops_by_rule_) {
+        const auto& ri = rules_.rule_info(rule);
+        top.emplace_back(n, ri.file + ":" + std::to_string(ri.line) + "  " + ri.text);
+    }
+    for (const auto& [chain, n] : drops_by_policy_) top.emplace_back(n, "policy of " + rules_.chain_label(chain));
+    std::stable_sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    if (!top.empty()) s += "top dropping rules:\n";
+    for (size_t i = 0; i < top.size() && i < 5; ++i)
+        add("  %10llu  %s\n", (unsigned long long)top[i].first, top[i].second.c_str());
+    if (!info.error.empty()) s += "capture broke off: " + info.error + "\n";
+    return s;
+}
+
+void Outputs::commit(const RunInfo& info, const rules::RuntimeState& rs) {
+    if (summary_.is_open()) summary_.write(summary_json(info, rs));
+    verdicts_.commit();
+    flows_.commit();
+    stats_.commit();
+    summary_.commit();
+    if (pcap_) pcap_->commit();
+}
+
+void Outputs::abort() {
+    verdicts_.abort();
+    flows_.abort();
+    stats_.abort();
+    summary_.abort();
+    pcap_.reset();
+}
+
+}  // namespace fwsim
