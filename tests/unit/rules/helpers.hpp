@@ -15,6 +15,11 @@
 namespace fwsim {
 // Boost.Test prints values of failed checks.
 inline std::ostream& operator<<(std::ostream& o, Verdict v) { return o << to_string(v); }
+inline std::ostream& operator<<(std::ostream& o, Family f) { return o << int(f); }
+namespace rules {
+inline std::ostream& operator<<(std::ostream& o, RejectKind k) { return o << int(k); }
+inline std::ostream& operator<<(std::ostream& o, NatRequest::Kind k) { return o << int(k); }
+}  // namespace rules
 }  // namespace fwsim
 
 namespace rt {
