@@ -156,7 +156,8 @@ bool icmp_has_id(uint8_t proto, uint8_t type) {
 bool icmp_is_error(uint8_t proto, uint8_t type) {
     if (proto == proto::icmp)  // icmp_is_err(): unreach, source quench, redirect, time exceeded, param
         return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-    return type >= 1 && type <= 4;  // ICMPv6 error types below 128 that conntrack handles
+    // nf_conntrack_icmpv6_error(): every type below 128 is an error message
+    return type < 128;
 }
 
 // The quoted packet's tuple as nf_ct_get_tuplepr() would read it for

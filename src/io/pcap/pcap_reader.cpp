@@ -98,6 +98,7 @@ int32_t PcapReader::NgScan::next_interface() {
             if_base += if_count;
             if_count = 0;
             in.seekg(len - 12, std::ios::cur);
+            pos += len;
             continue;
         }
         type = u32(hdr);
@@ -114,6 +115,7 @@ int32_t PcapReader::NgScan::next_interface() {
             if (type == kIdb) ++if_count;
             in.seekg(len - 8, std::ios::cur);
         }
+        pos += len;
         if (id != -2) return if_base + id;
     }
     ok = false;
@@ -171,8 +173,15 @@ bool PcapReader::next(RawRecord& r) {
         r.ts = Nanos(hdr->ts.tv_sec) * kSecond + Nanos(hdr->ts.tv_usec);
         r.wire_len = hdr->len;
         r.data = {data, hdr->caplen};
-        r.capture_if = ng_ ? ng_->next_interface() : -1;
-        record_start_ = bytes_read();
+        // Where the next record starts, by arithmetic (ftell() would cost a
+        // system call per record): a pcap record header is 16 bytes.
+        if (ng_) {
+            r.capture_if = ng_->next_interface();
+            record_start_ = ng_->pos;
+        } else {
+            r.capture_if = -1;
+            record_start_ += 16 + hdr->caplen;
+        }
         return true;
     }
     done_ = true;

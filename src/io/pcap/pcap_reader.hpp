@@ -55,6 +55,7 @@ private:
         bool swap = false;       // section byte order differs from little-endian
         int32_t if_base = 0;     // interfaces of earlier sections
         int32_t if_count = 0;    // interfaces of this section
+        uint64_t pos = 0;        // file offset after the blocks walked so far
         int32_t next_interface();  // -1 when the block structure is broken
         uint32_t u32(const uint8_t* p) const;
     };

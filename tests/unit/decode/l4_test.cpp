@@ -246,3 +246,14 @@ BOOST_AUTO_TEST_CASE(l4_checksums_are_verified_per_protocol) {
     const Bytes zero_sum = eth(0x0800, ipv4(proto::udplite, lite));
     BOOST_TEST(!l4_checksum_ok(decode_eth(zero_sum)));  // UDP-Lite requires one (udplite_error())
 }
+
+BOOST_AUTO_TEST_CASE(every_icmpv6_type_below_128_is_an_error_with_a_quote) {
+    const Bytes quoted = ipv6(proto::tcp, tcp(52000, 443, tcpflag::syn));
+    const Bytes f = eth(0x86dd, ipv6(proto::icmpv6, icmp(100, 0, 0, 0, quoted)));  // private experimentation
+    const Packet p = decode_eth(f);
+    BOOST_TEST(p.inner.present);
+    BOOST_TEST(p.inner.dport == 443);
+    // Echo request (128) is not an error: its payload is not a quote.
+    const Bytes g = eth(0x86dd, ipv6(proto::icmpv6, icmp(128, 0, 1, 1, quoted)));
+    BOOST_TEST(!decode_eth(g).inner.present);
+}

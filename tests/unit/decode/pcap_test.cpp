@@ -250,6 +250,21 @@ BOOST_AUTO_TEST_CASE(truncated_file_ends_with_an_error_naming_the_record) {
     BOOST_TEST(err == "truncated record 6 at byte offset " + std::to_string(offset));
 }
 
+BOOST_AUTO_TEST_CASE(truncated_pcapng_ends_with_an_error_naming_the_record) {
+    const auto dir = temp_dir();
+    const std::string path = (dir / "cut.pcapng").string();
+    std::filesystem::copy_file(capture("home-mixed-ns.pcapng"), path);
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) - 30);
+    std::string err;
+    const auto recs = read_all(path, &err);
+    BOOST_TEST(recs.size() == 59u);
+    BOOST_TEST(err.starts_with("truncated record 60 at byte offset "));
+    // The side scan stayed in step: the last good record is on wan0.
+    BOOST_TEST(recs.back().raw.capture_if == 1);
+    BOOST_TEST_MESSAGE(err);
+    std::filesystem::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_capture_is_refused_by_name) {
     const auto dir = temp_dir();
     const std::string path = (dir / "notes.txt").string();
