@@ -255,9 +255,8 @@ std::string Outputs::summary_json(const RunInfo& info, const rules::RuntimeState
     for (const auto& [r, n] : t.by_reason) reasons[std::string(to_string(r))] = n;
     s["reasons"] = reasons;
     s["flows"] = {{"accepted", t.flows_accepted}, {"denied", t.flows_denied}};
-    std::string peak_ts;
-    append_ts(peak_ts, info.peak.ts, opt_.ts_digits);
-    s["table_peak"] = {{"entries", info.peak.entries}, {"ts", J::parse(peak_ts)}};
+    // Timestamps are written as exact decimal numbers, not through a double.
+    s["table_peak"] = {{"entries", info.peak.entries}, {"ts", "@TABLE_PEAK_TS@"}};
     J rules = J::array();
     const auto hits = rs.hits();
     for (uint32_t i = 0; i < rules_.rule_count(); ++i) {
@@ -274,7 +273,12 @@ std::string Outputs::summary_json(const RunInfo& info, const rules::RuntimeState
         cfg[std::string(k.key)] = k.is_double ? J(std::stod(v)) : J(std::stoull(v));
     }
     s["config"] = cfg;
-    return s.dump() + "\n";
+    std::string text = s.dump();
+    std::string peak_ts;
+    append_ts(peak_ts, info.peak.ts, opt_.ts_digits);
+    const std::string mark = "\"@TABLE_PEAK_TS@\"";
+    text.replace(text.find(mark), mark.size(), peak_ts);
+    return text + "\n";
 }
 
 std::string Outputs::human_summary(const RunInfo& info) const {

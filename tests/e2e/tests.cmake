@@ -1,0 +1,5 @@
+# End-to-end checks of the fwsim binary (tests/e2e/run.py).
+if(TARGET fwsim)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+  add_test(NAME e2e COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/run.py $<TARGET_FILE:fwsim>)
+endif()
