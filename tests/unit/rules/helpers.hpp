@@ -16,6 +16,9 @@ namespace fwsim {
 // Boost.Test prints values of failed checks.
 inline std::ostream& operator<<(std::ostream& o, Verdict v) { return o << to_string(v); }
 inline std::ostream& operator<<(std::ostream& o, Family f) { return o << int(f); }
+inline std::ostream& operator<<(std::ostream& o, const IpAddr& a) {
+    return o << to_string(a.b[4] || a.b[10] || a.b[15] ? Family::ipv6 : Family::ipv4, a);
+}
 namespace rules {
 inline std::ostream& operator<<(std::ostream& o, RejectKind k) { return o << int(k); }
 inline std::ostream& operator<<(std::ostream& o, NatRequest::Kind k) { return o << int(k); }
