@@ -171,7 +171,10 @@ def fwsim_view(rec):
     addrs = {k: rec[k] for k in ADDR_KEYS if k in rec}
     addrs.update({k: val for k, val in (rec.get("nat") or {}).items() if k in ADDR_KEYS})
     ct = rec.get("ct") or {}
-    return {"verdict": v, "nat": addrs, "ct": ct.get("state", "-"), "hook": rec.get("hook")}
+    state = ct.get("state")
+    if state is None:  # no entry: fwsim may say why in `reason` only
+        state = "invalid" if rec.get("reason") == "invalid" else "-"
+    return {"verdict": v, "nat": addrs, "ct": state, "hook": rec.get("hook")}
 
 
 def describe(rec):
