@@ -6,6 +6,45 @@
 // Memory: entries live in a slab (std::vector) with a free list; the hash and
 // the timer heap hold 32-bit slot indexes. Nothing is allocated per packet in
 // steady state (vectors grow geometrically).
+//
+// Behaviour worth knowing (all as Linux 6.x unless marked DIFFERENCE):
+// - ct state: reply-direction packets are `established`; original-direction
+//   ones `new` until SEEN_REPLY (resolve_normal_ct()). SEEN_REPLY is set after
+//   the tracker ran, also for packets the TCP tracker ignored.
+// - Invalid packets (bad flags, checksum with ct.checksum=1, out of window,
+//   transition sIV, ICMP reply without request, ICMP error quoting nothing)
+//   leave the entry as it was and get no conntrack; conntrack never drops.
+// - TCP "ignored" (6.x NFCT_TCP_IGNORE and sIG): SYN on an established entry,
+//   retransmitted SYN/ACK, ACK from the server in SYN_SENT, data a little past
+//   the window, old retransmissions below the window: state/timeout/counters
+//   unchanged, ct state as usual (not invalid).
+// - Reopen: SYN in TIME_WAIT/CLOSE after a FIN, or after our own RST, kills
+//   the old entry (EndReason::closed) and makes a new one (nf_ct_kill() +
+//   NF_REPEAT). A RST before any reply kills the entry (nf_ct_kill_acct()).
+// - Timeouts: deadline = packet time + timeout; expired when now >= deadline.
+//   UDP: stream timeout and ASSURED once a reply was seen and a packet comes
+//   more than 2 s after the first one (stream_ts). TCP: tcp_timeouts[] with
+//   max_retrans, unacknowledged, zero-window and "picked up without reply"
+//   caps as nf_conntrack_tcp_packet(). SYN_SENT2 has no sysctl: 120 s.
+// - Table limit: new entries (unconfirmed ones included) are checked against
+//   ct.max BEFORE the tracker looks at the packet, as __nf_conntrack_alloc():
+//   even a packet that would be invalid can cause an early drop or a
+//   table_full drop. early_drop() looks at the 8 kernel hash buckets starting
+//   at the new tuple's bucket (kernel bucket count: see htable_size) and, in
+//   the first bucket holding any, evicts EVERY confirmed non-assured entry, in
+//   chain order (newest first). The victim set is deterministic: the hash is
+//   fwsim::hash() (seedless FNV-1a), not the kernel's seeded siphash.
+//   DIFFERENCE: the kernel's gc worker also drops entries at 95% fill; not done.
+// - ICMPv6 MLD / neighbour discovery: untracked (noct_valid_new[]).
+// - DIFFERENCE: SCTP, GRE, DCCP and every other protocol use the generic
+//   tracker (timeout.generic); TCP windows ignore NAT sequence adjustment
+//   (fwsim never mangles payload); no helpers/expectations, so ct state
+//   `related` only comes from ICMP errors.
+// - DIFFERENCE: conntrack ids are 1, 2, 3... in creation order (an entry that
+//   the tracker rejects at once gets none); the kernel's are hashed pointers.
+// - dump(): use= is 2 (the table's reference plus ct_seq_show()'s own);
+//   packets=/bytes= are printed when ct.acct is on (fwsim's default; Linux's
+//   default nf_conntrack_acct is 0).
 #pragma once
 
 #include <cstddef>
@@ -157,7 +196,9 @@ public:
     // an existing entry's state, counters and timeout at once; a new
     // connection gets ONE unconfirmed entry (not yet in the table, counted
     // against ct.max). `pkt` has the addresses before any NAT. checksum_ok:
-    // the L4 checksum verdict (only consulted when ct.checksum=1).
+    // the L4 checksum verdict (only consulted when ct.checksum=1); the kernel
+    // checks only at PRE_ROUTING, so pass true for locally generated packets.
+    // table_full results carry state new_ and no entry.
     // Precondition: no unconfirmed entry is pending (confirm()/discard() it first).
     Result in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs);
 
