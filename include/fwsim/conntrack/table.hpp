@@ -36,13 +36,16 @@
 //   fwsim::hash() (seedless FNV-1a), not the kernel's seeded siphash.
 //   DIFFERENCE: the kernel's gc worker also drops entries at 95% fill; not done.
 // - ICMPv6 MLD / neighbour discovery: untracked (noct_valid_new[]).
-// - DIFFERENCE: SCTP, GRE, DCCP and every other protocol use the generic
+// - GRE (version 0, keys 0): 30 s until a reply was seen, then 180 s and
+//   ASSURED (nf_conntrack_proto_gre.c; the two sysctls have no fwsim key yet).
+// - DIFFERENCE: SCTP, DCCP and every other protocol use the generic
 //   tracker (timeout.generic); TCP windows ignore NAT sequence adjustment
 //   (fwsim never mangles payload); no helpers/expectations, so ct state
 //   `related` only comes from ICMP errors.
 // - DIFFERENCE: conntrack ids are 1, 2, 3... in creation order (an entry that
 //   the tracker rejects at once gets none); the kernel's are hashed pointers.
-// - dump(): use= is 2 (the table's reference plus ct_seq_show()'s own);
+// - dump(): "mark=0 zone=0 use=2" as /proc/net/nf_conntrack on 6.18 (use=2:
+//   the table's reference plus ct_seq_show()'s own);
 //   packets=/bytes= are printed when ct.acct is on (fwsim's default; Linux's
 //   default nf_conntrack_acct is 0).
 #pragma once

@@ -3,9 +3,11 @@
 //   "%-8s %u %-8s %u %ld " l3 name/number, l4 name/number, seconds left,
 //   TCP state name, original tuple, "packets=%llu bytes=%llu " (when
 //   accounting is on), "[UNREPLIED] ", reply tuple, its counters,
-//   "[ASSURED] ", "mark=%u ", "use=%u\n".
+//   "[ASSURED] ", "mark=%u ", "zone=%u " (ct_show_zone() for the default
+//   zone, always printed), "use=%u\n".
 // use= is 2: the table's reference plus the one ct_seq_show() takes while
-// printing (refcount_inc_not_zero()).
+// printing (refcount_inc_not_zero()). Checked against /proc/net/nf_conntrack
+// of Linux 6.18: "... mark=0 zone=0 use=2".
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -76,7 +78,7 @@ void append_tuple(std::string& out, const Tuple& t) {  // print_tuple()
             out += buf;
             break;
         case proto::gre:
-            out += "srckey=0x0 dstkey=0x0 ";  // GRE is tracked as generic: keys not kept
+            out += "srckey=0x0 dstkey=0x0 ";  // GRE version 0: no keys
             break;
         default:
             break;
@@ -109,9 +111,11 @@ std::string Table::dump(Nanos now) const {
         std::snprintf(buf, sizeof buf, "%-8s %u %-8s %u %lld ", v4 ? "ipv4" : "ipv6", v4 ? 2u : 10u,
                       l4_name(o.proto), unsigned(o.proto), static_cast<long long>(left / kSecond));
         out += buf;
-        if (o.proto == proto::tcp) {
+        if (o.proto == proto::tcp) {  // tcp_print_conntrack()
             out += tcp_state_name(en.tcp.state);
             out += ' ';
+        } else if (o.proto == proto::gre) {  // gre_print_conntrack(): the default timeouts
+            out += "timeout=30, stream_timeout=180 ";
         }
         append_tuple(out, o);
         if (cfg_.ct_acct) append_acct(out, en.pkts[0], en.bytes[0]);
@@ -119,7 +123,7 @@ std::string Table::dump(Nanos now) const {
         append_tuple(out, en.tuple[1]);
         if (cfg_.ct_acct) append_acct(out, en.pkts[1], en.bytes[1]);
         if (en.status & rules::ctstatus::assured) out += "[ASSURED] ";
-        std::snprintf(buf, sizeof buf, "mark=%u use=2\n", en.mark);
+        std::snprintf(buf, sizeof buf, "mark=%u zone=0 use=2\n", en.mark);
         out += buf;
     }
     return out;

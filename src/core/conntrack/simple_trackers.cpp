@@ -1,6 +1,7 @@
 // The small trackers: UDP/UDP-Lite (nf_conntrack_proto_udp.c), ICMP
-// (nf_conntrack_proto_icmp.c), ICMPv6 (nf_conntrack_proto_icmpv6.c) and
-// generic (nf_conntrack_proto_generic.c), as in Linux 6.x.
+// (nf_conntrack_proto_icmp.c), ICMPv6 (nf_conntrack_proto_icmpv6.c), GRE
+// (nf_conntrack_proto_gre.c) and generic (nf_conntrack_proto_generic.c), as
+// in Linux 6.x.
 #include "fwsim/net.hpp"
 #include "fwsim/rules/eval_context.hpp"
 #include "trackers.hpp"
@@ -51,6 +52,21 @@ Outcome icmp_packet(const Entry& en, bool confirmed, const Config& cfg) {
     }
     o.refresh = true;
     o.timeout = secs(v6 ? cfg.icmpv6 : cfg.icmp);
+    return o;
+}
+
+// gre_timeouts[]: nf_conntrack_gre_timeout / nf_conntrack_gre_timeout_stream
+// (no fwsim configuration keys yet).
+Outcome gre_packet(Entry& en) {
+    constexpr uint32_t kGreUnreplied = 30, kGreStream = 180;
+    Outcome o;
+    o.refresh = true;
+    if (en.status & st::seen_reply) {
+        o.timeout = secs(kGreStream);
+        en.status |= st::assured;
+    } else {
+        o.timeout = secs(kGreUnreplied);
+    }
     return o;
 }
 

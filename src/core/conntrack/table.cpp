@@ -329,6 +329,8 @@ Outcome dispatch(Entry& en, bool confirmed, CtDir dir, const Packet& pkt, Nanos 
         case proto::icmp:
         case proto::icmpv6:
             return detail::icmp_packet(en, confirmed, cfg);
+        case proto::gre:
+            return detail::gre_packet(en);
         default:
             return detail::generic_packet(cfg);
     }

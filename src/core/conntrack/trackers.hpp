@@ -37,7 +37,11 @@ Outcome udp_packet(Entry& en, bool confirmed, Nanos now, bool checksum_bad, cons
 // nf_conntrack_icmp_packet() / nf_conntrack_icmpv6_packet().
 Outcome icmp_packet(const Entry& en, bool confirmed, const Config& cfg);
 
-// nf_conntrack_generic_packet(): also SCTP and GRE in fwsim (documented difference).
+// nf_conntrack_gre_packet() (nf_conntrack_proto_gre.c), GRE version 0: keys
+// are 0 (no PPTP helper, so no call-id keymap).
+Outcome gre_packet(Entry& en);
+
+// nf_conntrack_generic_packet(): also SCTP and DCCP in fwsim (documented difference).
 Outcome generic_packet(const Config& cfg);
 
 inline Nanos secs(uint32_t s) { return Nanos(s) * kSecond; }

@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(dump_shows_tcp_syn_sent_as_unreplied) {
     const std::string want =
         "ipv4     2 tcp      6 120 SYN_SENT src=10.0.0.1 dst=192.0.2.1 sport=40000 dport=80 "
         "packets=1 bytes=40 [UNREPLIED] src=192.0.2.1 dst=10.0.0.1 sport=80 dport=40000 "
-        "packets=0 bytes=0 mark=0 use=2\n";
+        "packets=0 bytes=0 mark=0 zone=0 use=2\n";
     BOOST_TEST(fx.t->dump(fx.now) == want);
 }
 
@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(dump_without_accounting_omits_counters) {
     fx.feed(raw_pkt(C, S, 50));  // ESP, generic
     const std::string want =
         "ipv4     2 unknown  50 600 src=10.0.0.1 dst=192.0.2.1 [UNREPLIED] src=192.0.2.1 "
-        "dst=10.0.0.1 mark=0 use=2\n";
+        "dst=10.0.0.1 mark=0 zone=0 use=2\n";
     BOOST_TEST(fx.t->dump(fx.now) == want);
 }
 
@@ -149,4 +149,15 @@ BOOST_AUTO_TEST_CASE(killed_entry_slot_is_reused_only_after_the_next_call) {
     auto u = fx.feed(udp_pkt(C, 5000, S, 53));
     BOOST_TEST(u.entry == r.entry);  // the slot came back
     BOOST_TEST(fx.t->get(u.entry).tuple[0].proto == proto::udp);
+}
+
+BOOST_AUTO_TEST_CASE(dump_prints_gre_as_proc_net_nf_conntrack) {
+    // Checked against /proc/net/nf_conntrack of Linux 6.18.
+    Fx fx;
+    fx.feed(raw_pkt("127.0.0.1", "127.0.0.1", proto::gre, 12));
+    const std::string want =
+        "ipv4     2 gre      47 29 timeout=30, stream_timeout=180 src=127.0.0.1 dst=127.0.0.1 "
+        "srckey=0x0 dstkey=0x0 packets=1 bytes=32 [UNREPLIED] src=127.0.0.1 dst=127.0.0.1 "
+        "srckey=0x0 dstkey=0x0 packets=0 bytes=0 mark=0 zone=0 use=2\n";
+    BOOST_TEST(fx.t->dump(fx.now + kSecond / 2) == want);
 }

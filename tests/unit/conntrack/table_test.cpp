@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(expired_entry_is_gone_before_a_packet_at_the_deadline) {
 
 BOOST_AUTO_TEST_CASE(timeouts_fire_in_deadline_then_id_order) {
     Fx fx;
-    fx.feed(raw_pkt(C, S, proto::gre));  // id 1, 600 s
+    fx.feed(raw_pkt(C, S, proto::esp));  // id 1, 600 s
     fx.feed(udp_from(1));                // id 2, 30 s
     fx.feed(udp_from(2));                // id 3, 30 s
     fx.t->advance(fx.now + 1000 * kSecond, fx.obs);
@@ -284,7 +284,7 @@ BOOST_AUTO_TEST_CASE(dump_prints_tcp_entry_as_proc_net_nf_conntrack) {
     const std::string want =
         "ipv4     2 tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=192.0.2.1 sport=40000 "
         "dport=80 packets=2 bytes=80 src=192.0.2.1 dst=10.0.0.1 sport=80 dport=40000 "
-        "packets=1 bytes=40 [ASSURED] mark=0 use=2\n";
+        "packets=1 bytes=40 [ASSURED] mark=0 zone=0 use=2\n";
     BOOST_TEST(fx.t->dump(fx.now + kSecond) == want);
 }
 
@@ -295,10 +295,10 @@ BOOST_AUTO_TEST_CASE(dump_prints_unreplied_udp_and_sorts_by_id) {
     const std::string want =
         "ipv4     2 udp      17 29 src=10.0.0.1 dst=192.0.2.53 sport=5000 dport=53 packets=1 "
         "bytes=38 [UNREPLIED] src=192.0.2.53 dst=10.0.0.1 sport=53 dport=5000 packets=0 "
-        "bytes=0 mark=0 use=2\n"
+        "bytes=0 mark=0 zone=0 use=2\n"
         "ipv4     2 icmp     1 29 src=10.0.0.2 dst=192.0.2.9 type=8 code=0 id=5 packets=1 "
         "bytes=28 [UNREPLIED] src=192.0.2.9 dst=10.0.0.2 type=0 code=0 id=5 packets=0 "
-        "bytes=0 mark=0 use=2\n";
+        "bytes=0 mark=0 zone=0 use=2\n";
     BOOST_TEST(fx.t->dump(fx.now + kSecond / 2) == want);
 }
 
@@ -310,6 +310,6 @@ BOOST_AUTO_TEST_CASE(dump_prints_ipv6_addresses_in_full) {
         "dst=2001:0db8:0000:0000:0000:0000:0000:0002 sport=5000 dport=53 packets=1 bytes=58 "
         "[UNREPLIED] src=2001:0db8:0000:0000:0000:0000:0000:0002 "
         "dst=2001:0db8:0000:0000:0000:0000:0000:0001 sport=53 dport=5000 packets=0 bytes=0 "
-        "mark=0 use=2\n";
+        "mark=0 zone=0 use=2\n";
     BOOST_TEST(fx.t->dump(fx.now) == want);
 }

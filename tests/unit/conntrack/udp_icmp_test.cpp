@@ -186,10 +186,23 @@ BOOST_AUTO_TEST_CASE(icmpv6_error_quoting_tracked_udp_is_related) {
 
 BOOST_AUTO_TEST_CASE(generic_protocol_uses_generic_timeout) {
     Fx fx;
-    auto r = fx.feed(raw_pkt(C, S, proto::gre));
+    auto r = fx.feed(raw_pkt(C, S, proto::esp));
     BOOST_TEST(r.state == CtState::new_);
     BOOST_TEST(fx.left(r.entry) == 600);
-    auto r2 = fx.feed(raw_pkt(S, C, proto::gre));
+    auto r2 = fx.feed(raw_pkt(S, C, proto::esp));
     BOOST_TEST(r2.state == CtState::established);
     BOOST_TEST(r2.dir == CtDir::reply);
+    BOOST_TEST((fx.t->get(r.entry).status & cs::assured) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(gre_gets_stream_timeout_and_assured_after_a_reply) {
+    Fx fx;
+    auto r = fx.feed(raw_pkt(C, S, proto::gre));
+    BOOST_TEST(fx.left(r.entry) == 30);
+    fx.feed(raw_pkt(S, C, proto::gre));
+    BOOST_TEST(fx.left(r.entry) == 30);  // SEEN_REPLY is set after the tracker ran
+    BOOST_TEST((fx.t->get(r.entry).status & cs::assured) == 0u);
+    fx.feed(raw_pkt(C, S, proto::gre));
+    BOOST_TEST(fx.left(r.entry) == 180);
+    BOOST_TEST((fx.t->get(r.entry).status & cs::assured) != 0u);
 }
