@@ -375,14 +375,8 @@ private:
                 auto& st = std::get<StmtAst>(item);
                 // nft's stmt_evaluate_nat(): "transport protocol mapping is only
                 // valid after transport protocol match"
-                if (st.k == StmtAst::K::nat && (st.nat_has_port || st.nat_map) && !transport) {
-                    bool map_is_transport = false;
-                    for (const auto& sr : st.map_lhs) map_is_transport = map_is_transport || is_transport(sr.sel);
-                    if (st.nat_has_port || !map_is_transport)
-                        if (st.nat_has_port)
-                            fail(st.nat_port.loc,
-                                 "transport protocol mapping is only valid after transport protocol match");
-                }
+                if (st.k == StmtAst::K::nat && st.nat_has_port && !transport)
+                    fail(st.nat_port.loc, "transport protocol mapping is only valid after transport protocol match");
                 compile_stmt(t, c, cid, st);
             }
         }

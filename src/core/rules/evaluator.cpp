@@ -320,7 +320,8 @@ void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trac
             bool stop = false;
             switch (s.k) {
             case Stmt::K::verdict:
-                act = &s.verdict;
+                // NFT_CONTINUE is the running code already: the next statement runs
+                if (s.verdict.k != Verdict_::K::continue_) act = &s.verdict;
                 break;
             case Stmt::K::counter:
                 st.counters_[s.index].packets++;
@@ -372,7 +373,7 @@ void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trac
                 if (!load_key(s.sel, s.nsel, ctx, k) || !set_lookup(p.sets[s.index], k, &d)) {
                     failed = int(i);
                     stop = true;
-                } else {
+                } else if (p.map_verdicts[d].k != Verdict_::K::continue_) {
                     act = &p.map_verdicts[d];
                 }
                 break;

@@ -155,8 +155,10 @@ private:
         if (t.is_word("table")) {
             TableAst& tb = table_decl(true);
             if (peek().is("{")) table_block(tb);
-        } else if (t.is_word("add") || t.is_word("create")) {
-            Token what = next();
+        } else if (t.is_word("add") || t.is_word("create") || t.is_word("chain") || t.is_word("rule") ||
+                   t.is_word("set") || t.is_word("map") || t.is_word("element")) {
+            // `add` is optional before an object (base_cmd: add_cmd in parser_bison.y)
+            Token what = (t.is_word("add") || t.is_word("create")) ? next() : t;
             if (what.is_word("table")) {
                 TableAst& tb = table_decl(true);
                 if (peek().is("{")) table_block(tb);
@@ -565,7 +567,14 @@ private:
         RuleAst r;
         r.loc = peek().loc;
         size_t start = pos_;
-        while (!rule_end(peek())) parse_item(r);
+        while (!rule_end(peek())) {
+            // nft's rule_evaluate(): nothing may follow a terminal statement
+            if (!r.items.empty() && !peek().is_word("comment")) {
+                if (const auto* s = std::get_if<StmtAst>(&r.items.back()); s && is_terminal(*s))
+                    fail(peek().loc, "Statement after terminal statement has no effect");
+            }
+            parse_item(r);
+        }
         if (r.items.empty()) unexpected(peek(), "a rule");
         for (size_t i = start; i < pos_; ++i) {
             const Token& t = toks_[i];
@@ -575,6 +584,11 @@ private:
             else r.text += t.text;
         }
         return r;
+    }
+
+    static bool is_terminal(const StmtAst& s) {
+        if (s.k == StmtAst::K::verdict) return s.verdict != "continue";
+        return s.k == StmtAst::K::reject || s.k == StmtAst::K::nat;
     }
 
     StmtAst stmt(StmtAst::K k, Loc loc) {
@@ -999,6 +1013,7 @@ private:
             } else {
                 unexpected(u, "packets or bytes");
             }
+            if (*n == 0) fail(b.loc, "limit burst must be greater than 0");
             s.burst = uint64_t(*n) * mul;
             s.has_burst = true;
         }

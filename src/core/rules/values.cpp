@@ -144,7 +144,9 @@ Encoded encode_value(const ValueContext& vc, Type t, const Val& v, const std::st
         uint64_t x;
         if (idx) {
             x = *idx;
-        } else if (t == Type::iface) {
+        } else if (t == Type::iface && text != "lo") {
+            // the loopback device always exists in the kernel; packets of a
+            // capture never come in or go out on it unless the topology says so
             fail_at(*vc.sources, v.loc, "interface \"" + text + "\" does not exist");
         } else {
             x = kUnknownIf;  // no packet can come in or go out on it
@@ -159,7 +161,11 @@ Encoded encode_value(const ValueContext& vc, Type t, const Val& v, const std::st
     if (lo) {
         hi = lo;
     } else {
+        // "1024-65535" is a range; "ssh-http" is not (nft reads it as one name)
+        auto numeric = [](std::string_view x) { return !x.empty() && x[0] >= '0' && x[0] <= '9'; };
         size_t dash = text.find('-');
+        if (dash != std::string::npos && !(numeric(text.substr(0, dash)) && numeric(text.substr(dash + 1))))
+            dash = std::string::npos;
         while (dash != std::string::npos && !lo) {
             lo = scalar(vc, t, text.substr(0, dash));
             hi = scalar(vc, t, text.substr(dash + 1));

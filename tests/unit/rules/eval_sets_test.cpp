@@ -189,3 +189,13 @@ BOOST_AUTO_TEST_CASE(service_names_resolve_from_the_builtin_table) {
     BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 53)) == Verdict::drop);
     BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 80)) == Verdict::accept);
 }
+
+BOOST_AUTO_TEST_CASE(continue_and_vmap_miss_go_on_to_later_statements_and_rules) {
+    auto rs = chain("tcp dport vmap { 1 : drop } counter\ncontinue counter\ntcp dport 2 drop");
+    RuntimeState st(rs);
+    auto r = run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 2), Hook::input);
+    BOOST_TEST(r.verdict == Verdict::drop);
+    BOOST_TEST(line_of(rs, r) == 5);
+    BOOST_TEST(st.counters()[0].packets == 0u);  // the vmap missed: NFT_BREAK ends that rule
+    BOOST_TEST(st.counters()[1].packets == 1u);  // `continue` goes on with the rule's next statement
+}

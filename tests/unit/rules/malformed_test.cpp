@@ -131,3 +131,11 @@ BAD(too_many_jump_levels_is_an_error,
     "chain c9 { jump c10; }\nchain c10 { jump c11; }\nchain c11 { jump c12; }\nchain c12 { jump c13; }\n"
     "chain c13 { jump c14; }\nchain c14 { jump c15; }\nchain c15 { jump c16; }\nchain c16 { accept; }\n}\n",
     17, 18, "too many jump levels")
+BAD(statement_after_verdict_is_an_error, in_chain("tcp dport 22 accept counter"), 3, 21,
+    "Statement after terminal statement has no effect")
+BAD(match_after_nat_statement_is_an_error,
+    "table ip n {\nchain p { type nat hook postrouting priority 100;\nmasquerade accept\n}\n}\n", 3, 12,
+    "Statement after terminal statement")
+BAD(service_names_do_not_form_ranges, in_chain("tcp dport ssh-http accept"), 3, 11, "got ssh-http")
+BAD(limit_burst_of_zero_is_an_error, in_chain("limit rate 10/second burst 0 packets accept"), 3, 28,
+    "burst must be greater than 0")

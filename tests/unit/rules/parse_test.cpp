@@ -168,3 +168,15 @@ BOOST_AUTO_TEST_CASE(ruleset_copies_share_the_compiled_program) {
     BOOST_TEST(&copy.program() == &rs.program());
     BOOST_TEST(copy.rule_count() == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(add_keyword_is_optional_for_objects) {
+    auto rs = load("table inet f\nchain inet f c { type filter hook input priority 0; }\nrule inet f c tcp dport 22 drop\n");
+    BOOST_TEST(rs.rule_count() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(iif_lo_loads_without_a_topology_loopback) {
+    auto rs = load("table inet f {\nchain c { type filter hook input priority 0;\niif lo accept\n}\n}\n");
+    RuntimeState st(rs);
+    auto r = run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 2), Hook::input, 0);
+    BOOST_TEST(r.by_policy);
+}
