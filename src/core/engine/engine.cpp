@@ -104,6 +104,7 @@ struct Engine::Impl final : ct::Observer {
         PacketRecord rec;
         Packet pkt;
         std::vector<uint8_t> bytes;
+        std::string error;  // owns rec.error when the defragmenter's text does not outlive the call
         bool done = false;
     };
     std::deque<Pending> pending;
@@ -226,6 +227,8 @@ struct Engine::Impl final : ct::Observer {
         p.pkt.frame = p.bytes;
         p.rec = r;
         p.rec.pkt = &p.pkt;
+        p.error = std::string(r.error);
+        p.rec.error = r.error.data() == r.pkt->error ? std::string_view(p.pkt.error) : std::string_view(p.error);
     }
 
     void flush_pending() {
@@ -284,10 +287,22 @@ struct Engine::Impl final : ct::Observer {
                 return;
             }
             case Defragmenter::Result::dropped:
+                // An overlap can throw away the whole queue: its held fragments end here too.
+                for (uint64_t m : defrag.members()) {
+                    if (m == p.index) continue;
+                    if (Pending* h = find_pending(m)) {
+                        h->rec.verdict = Verdict::drop;
+                        h->rec.reason = Reason::malformed;
+                        h->error = std::string(why);
+                        h->rec.error = h->error;
+                        h->done = true;
+                    }
+                }
                 rec.verdict = Verdict::drop;
                 rec.reason = Reason::malformed;
                 rec.error = why;
-                return emit(rec);
+                emit(rec);
+                return flush_pending();
             case Defragmenter::Result::complete: break;
         }
         Walk w;
