@@ -307,9 +307,28 @@ private:
         return s;
     }
 
+    // The network family a selector implies (nft's protocol dependency).
+    static Family sel_family(Sel s) {
+        switch (s) {
+        case Sel::ip_saddr: case Sel::ip_daddr: case Sel::ip_protocol: case Sel::ip_ttl: case Sel::ip_length:
+        case Sel::icmp_type: case Sel::icmp_code:
+            return Family::ipv4;
+        case Sel::ip6_saddr: case Sel::ip6_daddr: case Sel::ip6_nexthdr: case Sel::ip6_hoplimit:
+        case Sel::icmpv6_type: case Sel::icmpv6_code:
+            return Family::ipv6;
+        default:
+            return Family::none;
+        }
+    }
+    const TableAst* cur_table_ = nullptr;
+
     KeyShape shape_of(const std::vector<SelRef>& l) {
         KeyShape ks;
         for (auto& r : l) {
+            Family f = sel_family(r.sel);
+            if (cur_table_ && cur_table_->family != Family::none && f != Family::none && f != cur_table_->family)
+                fail(r.loc, "conflicting protocols specified: " + cur_table_->family_name + " table vs. " +
+                                std::string(sel_info(r.sel).name));
             ks.types.push_back(sel_info(r.sel).type);
             if (sel_info(r.sel).needs_ct) p_.uses_ct = true;
         }
@@ -366,6 +385,7 @@ private:
         info.chain = c.name;
         info.text = r.text;
         cur_ = &rule;
+        cur_table_ = &t;
         bool transport = false;
         for (auto& item : r.items) {
             if (auto* m = std::get_if<MatchAst>(&item)) {
@@ -651,6 +671,7 @@ private:
             break;
         }
         case RejectKind::icmpx: {
+            if (fam != "inet") fail(s.loc, "reject with icmpx is only allowed in inet tables");
             Encoded e = encode_value(vc_, Type::icmpx_code, s.reject_code, "reject with icmpx");
             x.reject_code = e.lo[0];
             break;

@@ -139,3 +139,9 @@ BAD(match_after_nat_statement_is_an_error,
 BAD(service_names_do_not_form_ranges, in_chain("tcp dport ssh-http accept"), 3, 11, "got ssh-http")
 BAD(limit_burst_of_zero_is_an_error, in_chain("limit rate 10/second burst 0 packets accept"), 3, 28,
     "burst must be greater than 0")
+BAD(ip6_selector_in_ip_table_is_an_error,
+    "table ip t {\nchain c { type filter hook input priority 0;\nip6 nexthdr tcp accept\n}\n}\n", 3, 1,
+    "conflicting protocols")
+BAD(icmpx_reject_outside_inet_table_is_an_error,
+    "table ip t {\nchain c { type filter hook input priority 0;\nreject with icmpx type host-unreachable\n}\n}\n", 3,
+    1, "only allowed in inet tables")
