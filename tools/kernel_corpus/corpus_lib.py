@@ -126,6 +126,43 @@ def ipv4_fragments(l3, size):
     return out
 
 
+def ipv6_fragments(l3, size, ident):
+    """Split an IPv6 packet without extension headers into fragments carrying
+    `size` payload bytes each (multiple of 8), fragment id `ident`."""
+    assert size % 8 == 0
+    hdr, payload = bytearray(l3[:40]), l3[40:]
+    nh = hdr[6]
+    out = []
+    off = 0
+    while off < len(payload):
+        chunk = payload[off:off + size]
+        more = off + len(chunk) < len(payload)
+        h = bytearray(hdr)
+        h[4:6] = struct.pack("!H", 8 + len(chunk))
+        h[6] = 44
+        fh = struct.pack("!BBHI", nh, 0, off | (1 if more else 0), ident)
+        out.append(bytes(h) + fh + chunk)
+        off += len(chunk)
+    return out
+
+
+def corrupt_l4_checksum(l3):
+    """Flip the transport checksum of an unfragmented IPv4/IPv6 TCP/UDP packet."""
+    b = bytearray(l3)
+    v6 = (b[0] >> 4) == 6
+    off = 40 if v6 else (b[0] & 15) * 4
+    proto = b[6] if v6 else b[9]
+    pos = off + (16 if proto == 6 else 6)
+    b[pos] ^= 0x5A
+    return bytes(b)
+
+
+def corrupt_ipv4_header_checksum(l3):
+    b = bytearray(l3)
+    b[10] ^= 0x5A
+    return bytes(b)
+
+
 def ipv4_clear_df(l3):
     h = bytearray(l3[:20])
     h[6:8] = b"\0\0"

@@ -680,6 +680,69 @@ def ipv4_fragments():
     return s
 
 
+@scenario
+def ipv6_fragments():
+    s = Scenario("ipv6_fragments",
+                 "IPv6 fragments (fragment header): reassembled before conntrack; in order, reversed, incomplete",
+                 R.HOME_NAT4, L.topology(L.HOME))
+    big = udp(C6, 50101, DNS6, 53, bytes(range(256)) * 8)
+    s.add_fragments(L.ipv6_fragments(big, 1024, 0x11111111), note="2 fragments in order")
+    ans = udp(DNS6, 53, C6, 50101, b"B" * 2500)
+    f = L.ipv6_fragments(ans, 1024, 0x22222222)
+    s.add_fragments(list(reversed(f)), note="answer fragments in reverse order")
+    lost = udp(C6b, 50102, DNS6, 53, b"L" * 1500)
+    s.add_fragments(L.ipv6_fragments(lost, 1024, 0x33333333)[1:], note="first fragment missing: never completes")
+    unsol = udp(S6, 5000, C6, 50109, b"U" * 1500)
+    s.add_fragments(L.ipv6_fragments(unsol, 1024, 0x44444444), note="unsolicited fragmented datagram")
+    s.add(udp(DNS6, 53, C6, 50101, b"small"))
+    return s
+
+
+@scenario
+def bad_checksums():
+    s = Scenario("bad_checksums",
+                 "bad TCP/UDP checksums are invalid to conntrack (nf_conntrack_checksum=1); bad IPv4 header dropped",
+                 R.HOME, L.topology(L.HOME))
+    t = Tcp(C4, 50201, S4, 80, reply=(S4, 80, WAN4, 50201))
+    s.add(L.corrupt_l4_checksum(t.c("S", seq=t.c_seq)), note="SYN with a bad checksum: invalid")
+    s.add(t.handshake())
+    s.add(L.corrupt_l4_checksum(t.s("PA", b"corrupt", seq=t.s_seq)), note="reply data with a bad checksum")
+    s.add(t.exchange())
+    s.add(L.corrupt_l4_checksum(udp(C4, 50202, DNS4, 53, b"q")), note="UDP bad checksum")
+    s.add(udp(C4, 50203, DNS4, 53, b"q"))
+    s.add(L.corrupt_ipv4_header_checksum(udp(C4, 50204, DNS4, 53, b"q")), note="bad IPv4 header checksum")
+    s.add(L.corrupt_l4_checksum(tcp(C6, 50205, S6, 80, 1, 0, "S")), note="IPv6 TCP bad checksum")
+    return s
+
+
+@scenario
+def bad_checksums_nocheck():
+    s = Scenario("bad_checksums_nocheck",
+                 "same bad checksums with nf_conntrack_checksum=0: conntrack tracks them",
+                 R.HOME, L.topology(L.HOME, {"net.netfilter.nf_conntrack_checksum": 0}))
+    t = Tcp(C4, 50201, S4, 80, reply=(S4, 80, WAN4, 50201))
+    s.add(L.corrupt_l4_checksum(t.c("S", seq=t.c_seq)))
+    s.add(t.handshake())
+    s.add(L.corrupt_l4_checksum(t.s("PA", b"corrupt", seq=t.s_seq)))
+    s.add(L.corrupt_l4_checksum(udp(C4, 50202, DNS4, 53, b"q")))
+    s.add(L.corrupt_ipv4_header_checksum(udp(C4, 50204, DNS4, 53, b"q")), note="bad IPv4 header checksum")
+    return s
+
+
+@scenario
+def tcp_be_liberal():
+    s = Scenario("tcp_be_liberal",
+                 "nf_conntrack_tcp_be_liberal=1: out-of-window segments, even an RST, are not invalid",
+                 R.ROUTED_DROP_INVALID, L.topology(L.HOME, {"net.netfilter.nf_conntrack_tcp_be_liberal": 1}))
+    t = _tcp_established(s, C4, 50301, S4, 80, iss_c=10000, iss_s=2000000)
+    s.add(t.s("PA", b"far ahead", seq=t.s_seq + 5000000))
+    s.add(t.c("PA", b"far ahead", seq=t.c_seq + 5000000))
+    s.add(t.s("R", seq=t.s_seq + 3000000), note="RST far outside window: accepted, the entry stays")
+    s.add(t.exchange())
+    s.add(t.close())
+    return s
+
+
 # --------------------------------------------------------------- reject
 
 
