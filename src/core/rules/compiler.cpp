@@ -386,9 +386,12 @@ private:
         info.text = r.text;
         cur_ = &rule;
         cur_table_ = &t;
+        cur_l3_ = t.family;
+        cur_l4_ = 0;
         bool transport = false;
         for (auto& item : r.items) {
             if (auto* m = std::get_if<MatchAst>(&item)) {
+                protocol_context(*m);
                 compile_match(t, *m);
                 for (const auto& sr : m->lhs) transport = transport || is_transport(sr.sel);
             } else {
@@ -405,6 +408,62 @@ private:
         p_.chains[cid].rules.push_back(rid);
     }
     Rule* cur_ = nullptr;
+    Family cur_l3_ = Family::none;  // the rule's network protocol so far (nft's proto_ctx)
+    uint8_t cur_l4_ = 0;            // and its transport protocol
+
+    static uint8_t sel_proto(Sel s) {
+        switch (s) {
+        case Sel::tcp_sport: case Sel::tcp_dport: case Sel::tcp_flags: return proto::tcp;
+        case Sel::udp_sport: case Sel::udp_dport: return proto::udp;
+        case Sel::udplite_sport: case Sel::udplite_dport: return proto::udplite;
+        case Sel::sctp_sport: case Sel::sctp_dport: return proto::sctp;
+        case Sel::icmp_type: case Sel::icmp_code: return proto::icmp;
+        case Sel::icmpv6_type: case Sel::icmpv6_code: return proto::icmpv6;
+        default: return 0;
+        }
+    }
+    static std::string l4_name(uint8_t p) {
+        switch (p) {
+        case proto::tcp: return "tcp";
+        case proto::udp: return "udp";
+        case proto::udplite: return "udplite";
+        case proto::sctp: return "sctp";
+        case proto::icmp: return "icmp";
+        case proto::icmpv6: return "icmpv6";
+        default: return std::to_string(p);
+        }
+    }
+    static std::string l3_name(Family f) { return f == Family::ipv6 ? "ip6" : "ip"; }
+
+    // Payload expressions imply their protocols; two that cannot both hold
+    // in one packet are an error, as nft's "conflicting protocols specified".
+    void protocol_context(const MatchAst& m) {
+        if (m.ct_count) return;
+        for (const auto& sr : m.lhs) {
+            if (uint8_t p = sel_proto(sr.sel)) {
+                if (cur_l4_ && cur_l4_ != p)
+                    fail(sr.loc, "conflicting protocols specified: " + l4_name(cur_l4_) + " vs. " + l4_name(p));
+                cur_l4_ = p;
+            }
+            Family f = sel_family(sr.sel);
+            if (f != Family::none) {
+                if (cur_l3_ != Family::none && cur_l3_ != f)
+                    fail(sr.loc, "conflicting protocols specified: " + l3_name(cur_l3_) + " vs. " + l3_name(f));
+                cur_l3_ = f;
+            }
+        }
+        // `meta nfproto ipv4`, `meta l4proto tcp`, `ip protocol tcp` set the context
+        if (m.lhs.size() == 1 && (m.op == RelOp::implicit || m.op == RelOp::eq) && m.rhs.k == Val::K::atom) {
+            Sel s = m.lhs[0].sel;
+            if (s == Sel::meta_nfproto) {
+                auto v = symbol_value(Type::nfproto, m.rhs.text);
+                if (v) cur_l3_ = *v == 10 ? Family::ipv6 : Family::ipv4;
+            } else if (s == Sel::meta_l4proto || s == Sel::ip_protocol || s == Sel::ip6_nexthdr) {
+                auto v = symbol_value(Type::proto, m.rhs.text);
+                if (v) cur_l4_ = uint8_t(*v);
+            }
+        }
+    }
 
     static bool is_transport(Sel s) {
         switch (s) {
@@ -705,6 +764,10 @@ private:
         n.req.persistent = s.persistent;
         Family fam = s.nat_family;
         if (fam == Family::none) fam = t.family;
+        if (fam == Family::none) fam = cur_l3_;
+        bool addr_kind = s.nat_kind == NatRequest::Kind::snat || s.nat_kind == NatRequest::Kind::dnat;
+        if (addr_kind && fam == Family::none && (s.nat_has_addr || s.nat_map))
+            fail(s.loc, "ip or ip6 must be specified with address for inet tables.");
         if (s.nat_map) {
             KeyShape ks = shape_of(s.map_lhs);
             fill_sels(s.map_lhs, n.sel, n.nsel, n.width);

@@ -163,7 +163,7 @@ BOOST_AUTO_TEST_CASE(masquerade_and_redirect_ports) {
 }
 
 BOOST_AUTO_TEST_CASE(inet_nat_statement_of_the_other_family_does_nothing) {
-    auto rs = chain("dnat to 192.168.1.10\ndnat to 2001:db8::10", "prerouting", "nat");
+    auto rs = chain("dnat ip to 192.168.1.10\ndnat ip6 to 2001:db8::10", "prerouting", "nat");
     RuntimeState st(rs);
     auto r = run(rs, st, tcp("2001:db8::1", 1, "2001:db8::2", 80), Hook::prerouting);
     BOOST_TEST(r.ctx.nat.family == Family::ipv6);

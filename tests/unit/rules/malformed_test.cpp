@@ -145,3 +145,10 @@ BAD(ip6_selector_in_ip_table_is_an_error,
 BAD(icmpx_reject_outside_inet_table_is_an_error,
     "table ip t {\nchain c { type filter hook input priority 0;\nreject with icmpx type host-unreachable\n}\n}\n", 3,
     1, "only allowed in inet tables")
+BAD(ip_and_ip6_in_one_rule_conflict, in_chain("ip saddr 10.0.0.1 ip6 daddr ::1 accept"), 3, 19,
+    "conflicting protocols specified: ip vs. ip6")
+BAD(tcp_and_udp_in_one_rule_conflict, in_chain("meta l4proto tcp udp dport 1 accept"), 3, 18,
+    "conflicting protocols specified: tcp vs. udp")
+BAD(nat_address_in_inet_table_needs_a_family,
+    "table inet n {\nchain p { type nat hook prerouting priority -100;\ntcp dport 80 dnat to 10.0.0.1\n}\n}\n", 3, 14,
+    "ip or ip6 must be specified")
