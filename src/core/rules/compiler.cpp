@@ -311,10 +311,8 @@ private:
     static Family sel_family(Sel s) {
         switch (s) {
         case Sel::ip_saddr: case Sel::ip_daddr: case Sel::ip_protocol: case Sel::ip_ttl: case Sel::ip_length:
-        case Sel::icmp_type: case Sel::icmp_code:
             return Family::ipv4;
         case Sel::ip6_saddr: case Sel::ip6_daddr: case Sel::ip6_nexthdr: case Sel::ip6_hoplimit:
-        case Sel::icmpv6_type: case Sel::icmpv6_code:
             return Family::ipv6;
         default:
             return Family::none;
@@ -439,6 +437,9 @@ private:
     // in one packet are an error, as nft's "conflicting protocols specified".
     void protocol_context(const MatchAst& m) {
         if (m.ct_count) return;
+        // expr_evaluate_meta() in nftables' evaluate.c
+        if (m.lhs.size() == 1 && m.lhs[0].sel == Sel::meta_nfproto && cur_table_->family != Family::none)
+            fail(m.lhs[0].loc, "meta nfproto is only useful in the inet family");
         for (const auto& sr : m.lhs) {
             if (uint8_t p = sel_proto(sr.sel)) {
                 if (cur_l4_ && cur_l4_ != p)
@@ -736,6 +737,7 @@ private:
             break;
         }
         case RejectKind::tcp_reset: {
+            if (cur_l4_ && cur_l4_ != proto::tcp) fail(s.loc, "you cannot use tcp reset with this protocol");
             // nft adds the dependency `meta l4proto tcp`
             Match m;
             m.sel[0] = Sel::meta_l4proto;
@@ -763,6 +765,9 @@ private:
         n.req.fully_random = s.fully_random;
         n.req.persistent = s.persistent;
         Family fam = s.nat_family;
+        if (fam != Family::none && t.family != Family::none && fam != t.family)
+            fail(s.loc, "conflicting protocols specified: " + l3_name(t.family) + " vs. " + l3_name(fam) +
+                            ". You must specify ip or ip6 family in nat statement");
         if (fam == Family::none) fam = t.family;
         if (fam == Family::none) fam = cur_l3_;
         bool addr_kind = s.nat_kind == NatRequest::Kind::snat || s.nat_kind == NatRequest::Kind::dnat;

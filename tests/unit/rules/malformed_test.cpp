@@ -152,3 +152,8 @@ BAD(tcp_and_udp_in_one_rule_conflict, in_chain("meta l4proto tcp udp dport 1 acc
 BAD(nat_address_in_inet_table_needs_a_family,
     "table inet n {\nchain p { type nat hook prerouting priority -100;\ntcp dport 80 dnat to 10.0.0.1\n}\n}\n", 3, 14,
     "ip or ip6 must be specified")
+BAD(meta_nfproto_outside_inet_is_an_error,
+    "table ip t {\nchain c { type filter hook input priority 0;\nmeta nfproto ipv4 accept\n}\n}\n", 3, 1,
+    "meta nfproto is only useful in the inet family")
+BAD(tcp_reset_after_udp_match_is_an_error, in_chain("udp dport 1 reject with tcp reset"), 3, 13,
+    "you cannot use tcp reset with this protocol")
