@@ -43,7 +43,7 @@ struct SelRef {
     Loc loc;
 };
 
-enum class RelOp : uint8_t { implicit, eq, ne, lt, gt, le, ge };
+enum class RelOp : uint8_t { implicit, eq, ne, lt, gt, le, ge, neg /* ! flags */ };
 
 struct MatchAst {
     std::vector<SelRef> lhs;  // more than one: a concatenation

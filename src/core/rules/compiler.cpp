@@ -550,7 +550,9 @@ private:
             x.masked = true;
             put_be(x.mask.b.data(), flags_value(vc_, ty, m.slash_mask, ks.what), w);
             put_be(x.value.b.data(), flags_value(vc_, ty, rhs, ks.what), w);
-            x.op = MatchOp::eq;
+            if (m.op == RelOp::implicit || m.op == RelOp::eq) x.op = MatchOp::eq;
+            else if (m.op == RelOp::ne) x.op = MatchOp::ne;
+            else fail(m.loc, "only == and != can be used with '/'");
             add_match(x, text);
             return;
         }
@@ -568,6 +570,16 @@ private:
                     copy_key(x.mask, me.lo);
                 }
             }
+        }
+        if (m.op == RelOp::neg) {
+            // `tcp flags ! fin,syn`: none of the flags set (nft's OP_NEG)
+            if (!type_is_bitmask(ty) || m.has_mask)
+                fail(m.loc, "negation can only be used with singleton bitmask values.  Did you mean \"!=\"?");
+            x.masked = true;
+            put_be(x.mask.b.data(), flags_value(vc_, ty, rhs, ks.what), w);
+            x.op = MatchOp::eq;
+            add_match(x, text);
+            return;
         }
         if (rhs.k == Val::K::list) {
             if (!type_is_bitmask(ty))
@@ -611,6 +623,7 @@ private:
             case RelOp::gt: x.op = MatchOp::gt; break;
             case RelOp::le: x.op = MatchOp::le; break;
             case RelOp::ge: x.op = MatchOp::ge; break;
+            case RelOp::neg: break;  // handled above
             }
         }
         add_match(x, text);

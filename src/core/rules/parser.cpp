@@ -703,7 +703,7 @@ private:
         static constexpr std::pair<std::string_view, RelOp> ops[] = {
             {"==", RelOp::eq}, {"!=", RelOp::ne}, {"<", RelOp::lt}, {">", RelOp::gt},
             {"<=", RelOp::le}, {">=", RelOp::ge}, {"eq", RelOp::eq}, {"ne", RelOp::ne},
-            {"lt", RelOp::lt}, {"gt", RelOp::gt}, {"le", RelOp::le}, {"ge", RelOp::ge}};
+            {"lt", RelOp::lt}, {"gt", RelOp::gt}, {"le", RelOp::le}, {"ge", RelOp::ge}, {"!", RelOp::neg}};
         for (auto& [s, op] : ops) {
             if ((o.kind == Token::Kind::punct || o.kind == Token::Kind::word) && o.text == s) {
                 m.op = op;
@@ -713,7 +713,7 @@ private:
         }
         if (rule_end(peek())) unexpected(peek(), "a value");
         m.rhs = parse_rhs();
-        if (m.op == RelOp::implicit && peek().is("/")) {
+        if (peek().is("/")) {  // `tcp flags syn / syn,ack`, `tcp flags != syn / fin,syn,rst,ack`
             next();
             m.slash = true;
             m.slash_mask = parse_rhs();

@@ -199,3 +199,17 @@ BOOST_AUTO_TEST_CASE(continue_and_vmap_miss_go_on_to_later_statements_and_rules)
     BOOST_TEST(st.counters()[0].packets == 0u);  // the vmap missed: NFT_BREAK ends that rule
     BOOST_TEST(st.counters()[1].packets == 1u);  // `continue` goes on with the rule's next statement
 }
+
+BOOST_AUTO_TEST_CASE(tcp_flags_negated_slash_form_as_nft_lists_it) {
+    auto rs = chain("tcp flags != syn / fin,syn,rst,ack drop");
+    BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 2, tcpflag::syn)) == Verdict::accept);
+    BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 2, tcpflag::syn | tcpflag::psh)) == Verdict::accept);
+    BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 2, tcpflag::ack)) == Verdict::drop);
+}
+
+BOOST_AUTO_TEST_CASE(tcp_flags_negation_matches_when_none_is_set) {
+    auto rs = chain("tcp flags ! fin,syn,rst,psh,ack,urg drop");
+    BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 2, 0)) == Verdict::drop);
+    BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 2, tcpflag::ece)) == Verdict::drop);
+    BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 2, tcpflag::ack)) == Verdict::accept);
+}
