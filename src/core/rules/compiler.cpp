@@ -874,15 +874,23 @@ private:
     void check_hooks() {
         for (uint32_t b = 0; b < p_.chains.size(); ++b) {
             if (!p_.chains[b].base) continue;
+            best_level_.assign(p_.chains.size(), -1);
             walk(b, b, 0, Loc{});
         }
         // statements in chains that no base chain reaches are not judged,
         // as the kernel only validates what a base chain can reach
     }
+    // Each chain is walked again only when reached deeper than before, so a
+    // crafted DAG of chains costs at most kJumpStack walks per chain.
+    std::vector<int> best_level_;
     void walk(uint32_t base, uint32_t c, int level, Loc via) {
         if (level >= kJumpStack) fail(via, "too many jump levels (the kernel allows 16)");
+        if (level <= best_level_[c]) return;
+        bool first = best_level_[c] < 0;
+        best_level_[c] = level;
         const Chain& bc = p_.chains[base];
         for (const HookCheck& h : checks_) {
+            if (!first) break;
             if (h.chain != c) continue;
             if (h.needs_nat_chain && bc.type != ChainType::nat)
                 fail(h.loc, h.what + " is only allowed in nat chains (chain \"" + bc.name + "\" is type " +

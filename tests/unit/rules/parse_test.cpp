@@ -180,3 +180,17 @@ BOOST_AUTO_TEST_CASE(iif_lo_loads_without_a_topology_loopback) {
     auto r = run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 2), Hook::input, 0);
     BOOST_TEST(r.by_policy);
 }
+
+BOOST_AUTO_TEST_CASE(wide_chain_graphs_are_validated_quickly) {
+    // 14 levels of two chains, each jumping to both chains of the next level:
+    // 2^14 paths, but each chain is validated a bounded number of times.
+    std::string t = "table ip t {\nchain base { type filter hook input priority 0; jump a0; jump b0; }\n";
+    for (int i = 0; i < 14; ++i) {
+        std::string n = std::to_string(i + 1);
+        std::string body = i < 13 ? "jump a" + n + "; jump b" + n + ";" : "accept;";
+        t += "chain a" + std::to_string(i) + " { " + body + " }\nchain b" + std::to_string(i) + " { " + body + " }\n";
+    }
+    t += "}\n";
+    auto rs = load(t);
+    BOOST_TEST(rs.chain_count() == 29u);
+}
