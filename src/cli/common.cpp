@@ -53,7 +53,7 @@ class Progress {
 public:
     explicit Progress(bool on) : on_(on), start_(std::chrono::steady_clock::now()) {}
     void tick(uint64_t packets, uint64_t bytes, uint64_t total) {
-        if (!on_ || (packets & 0xffff) != 0) return;
+        if (!on_) return;
         const auto now = std::chrono::steady_clock::now();
         if (now - last_ < std::chrono::milliseconds(250)) return;
         last_ = now;
@@ -100,7 +100,7 @@ ReadResult feed(const std::string& capture, Engine& engine, bool progress, uint6
         if (before_packet) before_packet(p.ts);
         engine.process(p);
         ++res.packets;
-        prog.tick(res.packets, reader.bytes_read(), reader.file_size());
+        if (progress && (res.packets & 0xffff) == 0) prog.tick(res.packets, reader.bytes_read(), reader.file_size());
         if (stop_after && rec.index >= stop_after) return res;
     }
     res.error = reader.error();

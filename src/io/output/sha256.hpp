@@ -15,6 +15,9 @@ public:
     void update(std::span<const uint8_t> data);
     std::array<uint8_t, 32> final();
     static std::string hex(const std::array<uint8_t, 32>& d);
+    // Use the x86 SHA extensions when the CPU has them (tests switch it off
+    // to compare both paths).
+    static bool hardware;
 
 private:
     void block(const uint8_t* p);
