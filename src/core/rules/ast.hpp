@@ -70,6 +70,8 @@ struct StmtAst {
     Loc target_loc;
     // log
     std::string prefix;
+    // counter name NAME (a named counter object)
+    std::string counter_name;
     // limit: rate per `unit_secs`, in packets or bytes
     uint64_t rate = 0, unit_secs = 1, burst = 0;
     bool bytes = false, over = false, has_burst = false;
@@ -130,6 +132,7 @@ struct TableAst {
     Loc loc;
     std::vector<ChainAst> chains;
     std::vector<SetAst> sets;
+    std::vector<std::string> counters;  // named counter objects
 
     ChainAst* chain(const std::string& n) {
         for (auto& c : chains)

@@ -74,6 +74,7 @@ private:
     Program p_;
     std::map<std::string, uint32_t> chain_ids_;
     std::map<std::string, uint32_t> set_ids_;
+    std::map<std::string, uint32_t> named_counters_;
     std::vector<Loc> chain_locs_;
     std::vector<std::vector<Edge>> edges_;
     std::vector<HookCheck> checks_;
@@ -311,8 +312,10 @@ private:
     static Family sel_family(Sel s) {
         switch (s) {
         case Sel::ip_saddr: case Sel::ip_daddr: case Sel::ip_protocol: case Sel::ip_ttl: case Sel::ip_length:
+        case Sel::ip_dscp:
             return Family::ipv4;
         case Sel::ip6_saddr: case Sel::ip6_daddr: case Sel::ip6_nexthdr: case Sel::ip6_hoplimit:
+        case Sel::ip6_dscp:
             return Family::ipv6;
         default:
             return Family::none;
@@ -639,7 +642,15 @@ private:
             return;
         case StmtAst::K::counter:
             x.k = Stmt::K::counter;
-            x.index = p_.counter_count++;
+            if (!s.counter_name.empty()) {
+                if (std::find(t.counters.begin(), t.counters.end(), s.counter_name) == t.counters.end())
+                    fail(s.target_loc, "counter \"" + s.counter_name + "\" does not exist");
+                auto [it, fresh] = named_counters_.try_emplace(key(t, s.counter_name), p_.counter_count);
+                if (fresh) ++p_.counter_count;
+                x.index = it->second;
+            } else {
+                x.index = p_.counter_count++;
+            }
             add_stmt(x, "counter");
             return;
         case StmtAst::K::log:

@@ -114,6 +114,8 @@ bool load_sel(Sel s, const EvalContext& c, uint8_t* o) {
     case Sel::ct_status: if (!c.has_ct) return false; be32(o, c.ct_status); return true;
     case Sel::ct_direction: if (!c.has_ct) return false; o[0] = c.ct_dir == CtDir::reply ? 1 : 0; return true;
     case Sel::ct_mark: if (!c.has_ct) return false; be32(o, c.ct_mark); return true;
+    case Sel::ip_dscp: if (!v4) return false; o[0] = uint8_t(p.tos >> 2); return true;
+    case Sel::ip6_dscp: if (!v6) return false; o[0] = uint8_t(p.tos >> 2); return true;
     }
     return false;
 }

@@ -328,8 +328,20 @@ private:
                 flag_words();
             } else if (t.is_word("comment")) {
                 expect_name("string");
+            } else if (t.is_word("counter")) {
+                std::string name = expect_name("counter name");
+                expect("{");
+                for (;;) {  // `packets N bytes M` as nft lists it
+                    skip_seps();
+                    if (accept("}")) break;
+                    Token k = next();
+                    if (!(k.is_word("packets") || k.is_word("bytes") || k.is_word("comment")))
+                        unexpected(k, "packets, bytes or '}'");
+                    next();
+                }
+                tb.counters.push_back(name);
             } else {
-                unexpected(t, "chain, set, map, flags or '}'");
+                unexpected(t, "chain, set, map, counter, flags or '}'");
             }
             end_item(false);
         }
@@ -374,6 +386,9 @@ private:
 
     void parse_chain_type(ChainAst& c) {
         Token kw = next();  // type
+        const bool was_base = c.base;
+        const ChainType old_type = c.type;
+        const Hook old_hook = c.hook;
         Token ty = next();
         c.type_loc = ty.loc;
         if (ty.is_word("filter")) c.type = ChainType::filter;
@@ -396,6 +411,8 @@ private:
         expect("priority");
         c.prio_loc = peek().loc;
         c.priority = parse_priority(c, pk);
+        if (was_base && (old_type != c.type || old_hook != c.hook))
+            fail(h.loc, "chain \"" + c.name + "\" already exists on another hook or with another type");
         c.base = true;
         // nft_chain_parse_hook() in nf_tables_api.c: the chain type's hook mask
         // (nat: not forward; route: output only) and no nat at or before conntrack.
@@ -623,10 +640,13 @@ private:
                 next();
                 expect("bytes");
                 next();
-            } else if (accept("name")) {
-                next();
             }
-            r.items.push_back(stmt(StmtAst::K::counter, t.loc));
+            StmtAst s = stmt(StmtAst::K::counter, t.loc);
+            if (accept("name")) {
+                s.target_loc = peek().loc;
+                s.counter_name = expect_name("counter name");
+            }
+            r.items.push_back(std::move(s));
         } else if (w == "log") {
             next();
             r.items.push_back(parse_log(t));
@@ -639,6 +659,15 @@ private:
         } else if (w == "snat" || w == "dnat" || w == "masquerade" || w == "redirect") {
             next();
             r.items.push_back(parse_nat(t));
+        } else if (w == "meta" && peek(1).is_word("nftrace") && peek(2).is_word("set")) {
+            // tracing has no effect on verdicts: kept as a no-op
+            next();
+            next();
+            next();
+            next();
+            StmtAst s = stmt(StmtAst::K::verdict, t.loc);
+            s.verdict = "continue";
+            r.items.push_back(std::move(s));
         } else if (w == "comment") {
             next();
             Token c = next();

@@ -71,6 +71,13 @@ constexpr Sym kTcpFlags[] = {
 };
 constexpr Sym kPkttype[] = {{"host", 0}, {"unicast", 0}, {"broadcast", 1}, {"multicast", 2}, {"other", 3}};
 constexpr Sym kNfproto[] = {{"ipv4", 2}, {"ipv6", 10}};
+// DSCP names as nftables' dscp_type (RFC 2474, 2597, 3246, 8622)
+constexpr Sym kDscp[] = {
+    {"cs0", 0}, {"cs1", 8}, {"cs2", 16}, {"cs3", 24}, {"cs4", 32}, {"cs5", 40}, {"cs6", 48}, {"cs7", 56},
+    {"df", 0}, {"be", 0}, {"lephb", 1}, {"af11", 10}, {"af12", 12}, {"af13", 14}, {"af21", 18}, {"af22", 20},
+    {"af23", 22}, {"af31", 26}, {"af32", 28}, {"af33", 30}, {"af41", 34}, {"af42", 36}, {"af43", 38},
+    {"va", 44}, {"ef", 46},
+};
 constexpr Sym kEthertype[] = {{"ip", 0x0800}, {"arp", 0x0806}, {"ip6", 0x86dd}, {"vlan", 0x8100}};
 
 template <size_t N>
@@ -119,6 +126,8 @@ constexpr SelInfo kSels[] = {
     {Sel::ct_status, "ct status", Type::ct_status, true},
     {Sel::ct_direction, "ct direction", Type::ct_dir, true},
     {Sel::ct_mark, "ct mark", Type::mark, true},
+    {Sel::ip_dscp, "ip dscp", Type::dscp, false},
+    {Sel::ip6_dscp, "ip6 dscp", Type::dscp, false},
 };
 
 }  // namespace
@@ -145,6 +154,7 @@ uint8_t type_width(Type t) {
     case Type::u16: return 2;
     case Type::u32: return 4;
     case Type::verdict: return 4;
+    case Type::dscp: return 1;
     }
     return 4;
 }
@@ -174,6 +184,7 @@ std::string_view type_desc(Type t) {
     case Type::u16: return "a 16-bit integer";
     case Type::u32: return "a 32-bit integer";
     case Type::verdict: return "a verdict";
+    case Type::dscp: return "a DSCP value (cs0..cs7, af11..af43, ef, ...)";
     }
     return "a value";
 }
@@ -187,7 +198,7 @@ constexpr std::pair<std::string_view, Type> kTypeNames[] = {
     {"icmp_code", Type::icmp_code}, {"icmpv6_type", Type::icmpv6_type},
     {"icmpv6_code", Type::icmpv6_code}, {"icmpx_code", Type::icmpx_code},
     {"pkt_type", Type::pkttype}, {"nf_proto", Type::nfproto}, {"ether_type", Type::ethertype},
-    {"verdict", Type::verdict},
+    {"verdict", Type::verdict}, {"dscp", Type::dscp},
 };
 }
 
@@ -227,6 +238,7 @@ std::optional<uint64_t> symbol_value(Type t, std::string_view name) {
     case Type::pkttype: return find(kPkttype, name);
     case Type::nfproto: return find(kNfproto, name);
     case Type::ethertype: return find(kEthertype, name);
+    case Type::dscp: return find(kDscp, name);
     default: return std::nullopt;
     }
 }

@@ -13,7 +13,7 @@ namespace fwsim::rules::detail {
 enum class Type : uint8_t {
     ipv4, ipv6, service, proto, mark, ifname, iface, ct_state, ct_status, ct_dir, tcp_flags,
     icmp_type, icmp_code, icmpv6_type, icmpv6_code, icmpx_code, pkttype, nfproto, ethertype,
-    u8, u16, u32, verdict,
+    u8, u16, u32, verdict, dscp,
 };
 
 // Bytes of the value in a key (big-endian).
@@ -36,6 +36,7 @@ enum class Sel : uint8_t {
     sctp_dport, th_sport, th_dport, tcp_flags,
     icmp_type, icmp_code, icmpv6_type, icmpv6_code,
     ct_state, ct_status, ct_direction, ct_mark,
+    ip_dscp, ip6_dscp,
 };
 
 struct SelInfo {

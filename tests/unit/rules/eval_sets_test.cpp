@@ -213,3 +213,14 @@ BOOST_AUTO_TEST_CASE(tcp_flags_negation_matches_when_none_is_set) {
     BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 2, tcpflag::ece)) == Verdict::drop);
     BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 2, tcpflag::ack)) == Verdict::accept);
 }
+
+BOOST_AUTO_TEST_CASE(ip_dscp_names_match_the_tos_bits) {
+    auto rs = chain("ip dscp { ef, cs1 } drop");
+    auto p = tcp("1.1.1.1", 1, "2.2.2.2", 2);
+    p.tos = 46 << 2;
+    BOOST_TEST(v(rs, p) == Verdict::drop);
+    p.tos = 8 << 2 | 1;  // ECN bits do not matter
+    BOOST_TEST(v(rs, p) == Verdict::drop);
+    p.tos = 10 << 2;
+    BOOST_TEST(v(rs, p) == Verdict::accept);
+}

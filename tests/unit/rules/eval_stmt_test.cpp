@@ -195,3 +195,19 @@ BOOST_AUTO_TEST_CASE(trace_records_each_rule_and_the_failing_expression) {
     BOOST_TEST(int(tr.steps[3].kind) == int(TraceStep::Kind::enter_chain));
     BOOST_TEST(int(tr.steps.back().kind) == int(TraceStep::Kind::policy));
 }
+
+BOOST_AUTO_TEST_CASE(named_counter_is_shared_by_the_rules_that_name_it) {
+    auto rs = load("table inet t {\ncounter ssh { packets 0 bytes 0 }\n"
+                   "chain c { type filter hook input priority 0;\ntcp dport 22 counter name ssh\n"
+                   "tcp dport 22 counter name \"ssh\"\n}\n}\n");
+    RuntimeState st(rs);
+    run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 22), Hook::input);
+    BOOST_REQUIRE(st.counters().size() == 1u);
+    BOOST_TEST(st.counters()[0].packets == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(meta_nftrace_set_has_no_effect) {
+    auto rs = chain("meta nftrace set 1\ntcp dport 1 drop");
+    RuntimeState st(rs);
+    BOOST_TEST(run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 1), Hook::input).verdict == Verdict::drop);
+}

@@ -80,7 +80,7 @@ BAD(unsupported_family_netdev_is_an_error, "add table netdev t\n", 1, 11, "unsup
 BAD(missing_separator_before_brace_is_a_syntax_error, in_chain("tcp dport 22 accept }"), 3, 21,
     "syntax error, unexpected '}', expecting newline or semicolon")
 BAD(unknown_keyword_is_a_syntax_error, in_chain("tcp dport 22 accpet"), 3, 14, "syntax error, unexpected accpet")
-BAD(unknown_selector_field_is_an_error, in_chain("ip dscp 1 accept"), 3, 4, "unsupported expression \"ip dscp\"")
+BAD(unknown_selector_field_is_an_error, in_chain("ip frag-off 1 accept"), 3, 4, "unsupported expression \"ip frag-off\"")
 BAD(nat_chain_at_conntrack_priority_is_an_error,
     "table ip n {\nchain p { type nat hook prerouting priority -200; }\n}\n", 2, 45, "greater than -200")
 BAD(dstnat_priority_name_outside_prerouting_is_an_error,
@@ -157,3 +157,7 @@ BAD(meta_nfproto_outside_inet_is_an_error,
     "meta nfproto is only useful in the inet family")
 BAD(tcp_reset_after_udp_match_is_an_error, in_chain("udp dport 1 reject with tcp reset"), 3, 13,
     "you cannot use tcp reset with this protocol")
+BAD(missing_named_counter_is_an_error, in_chain("counter name nope"), 3, 14, "counter \"nope\" does not exist")
+BAD(base_chain_redeclared_on_another_hook_is_an_error,
+    "table ip t {\nchain input { type filter hook input priority 0; }\nchain input { type filter hook output priority 0; }\n}\n",
+    3, 32, "already exists on another hook")
