@@ -233,6 +233,11 @@ public:
     // End of capture: every remaining entry ends (end_of_capture), in id order.
     void finish(Nanos end, Observer& obs);
 
+    // Self-check of the internal structures (hash chains, timer heap order,
+    // gauges, slot accounting), for tests: empty when consistent, else what
+    // is wrong. O(n).
+    std::string check() const;
+
     // /proc/net/nf_conntrack lines (ct_seq_show()), one per confirmed entry,
     // sorted by id, timeout in seconds remaining at `now`.
     std::string dump(Nanos now) const;

@@ -584,3 +584,62 @@ void Table::finish(Nanos end, Observer& obs) {
 }
 
 }  // namespace fwsim::ct
+
+namespace fwsim::ct {
+
+std::string Table::check() const {
+    size_t confirmed = 0, unconfirmed = 0, dying = 0, free_slots = 0;
+    size_t by_proto[256] = {};
+    size_t by_state[10] = {};
+    for (EntryId e = 0; e < slots_.size(); ++e) {
+        const Entry& en = slots_[e];
+        if (!en.live) {
+            ++free_slots;
+            continue;
+        }
+        if (en.dying) {
+            ++dying;
+            continue;
+        }
+        if (!en.confirmed) {
+            ++unconfirmed;
+            continue;
+        }
+        ++confirmed;
+        by_proto[en.tuple[0].proto]++;
+        if (en.tuple[0].proto == proto::tcp) by_state[size_t(en.tcp.state)]++;
+        for (int d = 0; d < 2; ++d) {
+            CtDir got;
+            const EntryId f = find(en.tuple[d], &got);
+            if (f != e && !(en.tuple[0] == en.tuple[1]))
+                return "entry " + std::to_string(en.id) + " not found by its tuple " +
+                       std::to_string(d);
+        }
+        if (en.heap_pos >= heap_.size() || heap_[en.heap_pos] != e)
+            return "entry " + std::to_string(en.id) + " has a wrong heap position";
+    }
+    if (confirmed != confirmed_) return "confirmed count " + std::to_string(confirmed_) +
+                                        " != " + std::to_string(confirmed);
+    if (unconfirmed != unconfirmed_) return "unconfirmed count mismatch";
+    if (dying != dying_.size()) return "dying count mismatch";
+    if (free_slots != free_.size()) return "free list mismatch";
+    if (heap_.size() != confirmed_) return "heap size mismatch";
+    for (size_t i = 1; i < heap_.size(); ++i)
+        if (heap_less(uint32_t(i), uint32_t((i - 1) / 2))) return "heap order broken";
+    for (size_t p = 0; p < 256; ++p)
+        if (by_proto[p] != by_proto_[p]) return "gauge by proto " + std::to_string(p);
+    for (size_t s = 0; s < 10; ++s)
+        if (by_state[s] != by_tcp_state_[s]) return "gauge by tcp state " + std::to_string(s);
+    size_t nodes = 0;
+    for (uint32_t b = 0; b < buckets_.size(); ++b)
+        for (uint32_t n = buckets_[b]; n != kNil; n = slots_[n >> 1].next[n & 1]) {
+            const Entry& en = slots_[n >> 1];
+            if (!en.live || !en.confirmed || en.dying) return "dead node in a hash chain";
+            if (bucket_of(en.tuple[n & 1]) != b) return "node in the wrong bucket";
+            if (++nodes > 2 * confirmed_) return "hash chain loop";
+        }
+    if (nodes != 2 * confirmed_) return "hash node count mismatch";
+    return {};
+}
+
+}  // namespace fwsim::ct
