@@ -680,7 +680,8 @@ private:
             return;
         case StmtAst::K::notrack:
             x.k = Stmt::K::notrack;
-            checks_.push_back(HookCheck{cid, s.loc, false, bit(Hook::prerouting) | bit(Hook::output), "notrack"});
+            // nft_notrack_ops has no .validate: any hook (it only has an effect
+            // before conntrack, which the engine decides)
             add_stmt(x, "notrack");
             return;
         case StmtAst::K::reject:
