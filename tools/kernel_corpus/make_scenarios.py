@@ -599,6 +599,28 @@ def timeout_udp():
 
 
 @scenario
+def timeout_udp_via_set():
+    """The same UDP timeouts given on the command line (oracle --sysctl, fwsim --set)."""
+    base = timeout_udp()
+    s = Scenario("timeout_udp_via_set",
+                 "timeout_udp with the sysctls passed as --sysctl (oracle) / --set (fwsim), not in topology.json",
+                 R.HOME, L.topology(L.HOME), honour_gaps=True,
+                 sysctls=base.topo["sysctls"])
+    s.frames, s.notes = base.frames, base.notes
+    return s
+
+
+@scenario
+def tcp_midstream_loose0_via_set():
+    base = tcp_midstream_loose0()
+    s = Scenario("tcp_midstream_loose0_via_set",
+                 "tcp_midstream_loose0 with nf_conntrack_tcp_loose=0 passed as --sysctl / --set",
+                 R.ROUTED_DROP_INVALID, L.topology(L.HOME), sysctls={"net.netfilter.nf_conntrack_tcp_loose": 0})
+    s.frames, s.notes = base.frames, base.notes
+    return s
+
+
+@scenario
 def timeout_tcp():
     sc = {"net.netfilter.nf_conntrack_tcp_timeout_established": 3,
           "net.netfilter.nf_conntrack_tcp_timeout_syn_sent": 2}
