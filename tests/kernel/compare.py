@@ -241,6 +241,20 @@ def compare_scenario(d, recs, known, verbose, err=None):
     if recs is not None:
         for r in recs:
             fw.setdefault(r.get("index"), r)
+    if recs is None:  # fwsim failed: one line, every expected field counts as a disagreement
+        for i in exp:
+            for field, want in exp[i].items():
+                if field == "hook" and want is None:
+                    continue
+                t.n[field] += 1
+        k = is_known(known, name, "*", "*")
+        line = "%s: fwsim failed: %s" % (name, err)
+        if k:
+            used.add(id(k))
+            doc.append(line + " [documented: %s]" % k.get("doc"))
+        else:
+            bad.append(line)
+        return t, bad, doc, used
     for i in sorted(exp):
         rec = fw.get(i)
         view = fwsim_view(rec) if rec else None
@@ -297,8 +311,6 @@ def main_compare(a):
                 sc = json.load(f)
             out = os.path.join(tmp, sc_name(d).replace("/", "__") + ".jsonl")
             recs, err = run_fwsim(a.fwsim, d, sc, out)
-            if err:
-                all_bad.append("%s: fwsim failed: %s" % (sc_name(d), err))
             t, bad, doc, u = compare_scenario(d, recs, known, a.verbose, err)
             total.add(t)
             all_bad += bad

@@ -1002,6 +1002,46 @@ def ttl_expiry():
     return s
 
 
+@scenario
+def hardening_flags_connlimit():
+    s = Scenario("hardening_flags_connlimit",
+                 "tcp flag checks in prerouting, new-but-not-SYN drop, ct count over N, meta mark, log",
+                 R.HARDENING, L.topology(L.HOME))
+    srv = "192.168.1.20"
+    s.add(tcp(C4, 64001, S4, 80, 1, 0, "SF"), note="SYN+FIN dropped in prerouting")
+    s.add(tcp(C4, 64002, S4, 80, 1, 0, "SR"), note="SYN+RST dropped in prerouting")
+    s.add(tcp(C4, 64003, S4, 80, 1, 0, ""), note="no flags dropped in prerouting")
+    s.add(tcp(C4, 64004, S4, 80, 1, 2, "A"), note="new (loose pickup) but not SYN: dropped")
+    t = Tcp(C4, 64005, S4, 80)
+    s.add(t.handshake() + t.exchange())
+    conns = []
+    for k in range(4):
+        c = Tcp(S4, 64010 + k, srv, 80, iss_c=100 * k + 1)
+        conns.append(c)
+        s.add(c.c("S"), note="inbound web connection %d (ct count over 2: third and later dropped)" % (k + 1)
+              if k in (0, 2) else None)
+    for c in conns[:2]:
+        s.add(c.s("SA"))
+        s.add(c.c("A"))
+    s.add(tcp(S4b, 64023, srv, 80, 1, 0, "S"), note="other source: still limited by ct count")
+    return s
+
+
+@scenario
+def dynamic_set_trap():
+    s = Scenario("dynamic_set_trap", "a trap port adds the source to a dynamic set that is then dropped",
+                 R.DYNAMIC_SET, L.topology(L.HOME))
+    srv = "192.168.1.20"
+    t = Tcp(S4b, 64030, srv, 80)
+    s.add(t.handshake(), note="allowed before the trap")
+    s.add(tcp(S4b, 64020, WAN4, 2323, 1, 0, "S"), note="trap port: source added to the set")
+    s.add(tcp(S4b, 64021, srv, 80, 1, 0, "S"), note="blocklisted source, new connection")
+    s.add(t.c("PA", b"x"), note="blocklisted source, established flow: prerouting drop comes first")
+    s.add(udp(S4b, 64022, C4, 53, b"x"), note="blocklisted source, UDP")
+    s.add(tcp(S4, 64023, srv, 80, 1, 0, "S"), note="other source unaffected")
+    return s
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(L.REPO, "tests", "kernel", "scenarios"))

@@ -470,3 +470,54 @@ table inet filter {
 	}
 }
 """
+
+# common hardening idioms: flag checks, new-but-not-SYN, connection count
+# limits, meta mark and log
+HARDENING = """
+flush ruleset
+
+table inet filter {
+	chain prerouting {
+		type filter hook prerouting priority -150; policy accept;
+		tcp flags & (fin|syn) == (fin|syn) drop
+		tcp flags & (syn|rst) == (syn|rst) drop
+		tcp flags == 0x0 drop
+	}
+
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state invalid drop
+		ct state established,related accept
+		ct state new tcp flags & (syn|ack) != syn log prefix "not-syn " drop
+		iifname "wan0" tcp dport 80 ct count over 2 drop
+		iifname "wan0" tcp dport 80 meta mark set 0x10 accept
+		iifname "lan0" accept
+	}
+}
+"""
+
+# a dynamic blocklist fed by a trap port (set updated from the packet path)
+DYNAMIC_SET = """
+flush ruleset
+
+table inet filter {
+	set trapped4 {
+		type ipv4_addr
+		flags dynamic,timeout
+		timeout 1h
+	}
+
+	chain prerouting {
+		type filter hook prerouting priority -150; policy accept;
+		ip saddr @trapped4 drop
+		iifname "wan0" tcp dport 2323 add @trapped4 { ip saddr } drop
+	}
+
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		iifname "wan0" tcp dport 80 accept
+		iifname "lan0" accept
+	}
+}
+"""
