@@ -842,6 +842,36 @@ def nat66_snat():
     }
 
 
+def engine_nat_mix(path):
+    """tests/unit/engine/nat_mix.pcap: NATed TCP/UDP/ICMP v4 and v6, DNAT, a
+    port clash, a zero UDP checksum and a related ICMP error, for the
+    --write-pcap checksum test (tests/unit/engine/write_pcap_test.cpp)."""
+    from scapy.all import ICMPv6EchoRequest, ICMPv6EchoReply
+    c = Capture()
+    V6C, V6S, V6W = "fd00::10", "2001:db8:5::20", "2001:db8:ffff::1"
+    c.add(0.000, tcp(LAN, 40000, SRV, 80, "S", 1000))
+    c.add(0.001, tcp(SRV, 80, WAN_IP, 40000, "SA", 5000, 1001))
+    c.add(0.002, tcp(LAN2, 40000, SRV, 80, "S", 2000))  # port clash: source port rewritten
+    c.add(0.003, udp(LAN, 53000, "9.9.9.9", 53, b"query"))
+    c.add(0.004, udp("9.9.9.9", 53, WAN_IP, 53000, b"answer"))
+    c.add(0.005, ip4(LAN, "9.9.9.9", 5) / UDP(sport=53002, dport=53, chksum=0) / Raw(b"nocsum"))
+    c.add(0.006, ip4(LAN, "8.8.8.8", 6) / ICMP(type=8, id=0x1234, seq=1) / Raw(b"ping"))
+    c.add(0.007, ip4("8.8.8.8", WAN_IP, 7) / ICMP(type=0, id=0x1234, seq=1) / Raw(b"ping"))
+    quoted = bytes(udp(WAN_IP, 53000, "9.9.9.9", 53, b"query"))
+    c.add(0.008, ip4("9.9.9.9", WAN_IP, 8) / ICMP(type=3, code=3) / Raw(quoted))
+    c.add(0.009, tcp(V6C, 40000, V6S, 80, "S", 1000))
+    c.add(0.010, tcp(V6S, 80, V6W, 40000, "SA", 5000, 1001))
+    c.add(0.011, udp(V6C, 5353, V6S, 53, b"v6query"))
+    c.add(0.012, IPv6(src=V6C, dst=V6S, hlim=64) / ICMPv6EchoRequest(id=0x77, seq=1, data=b"v6ping"))
+    c.add(0.013, IPv6(src=V6S, dst=V6W, hlim=64) / ICMPv6EchoReply(id=0x77, seq=1, data=b"v6ping"))
+    c.add(0.014, tcp("198.51.100.77", 50000, WAN_IP, 8080, "S", 100))
+    c.add(0.015, tcp("192.168.1.50", 80, "198.51.100.77", 50000, "SA", 700, 101))
+    c.add(0.016, udp("198.51.100.77", 50001, WAN_IP, 5353, b"fwd"))
+    c.add(0.017, tcp("198.51.100.99", 33333, WAN_IP, 22, "S", 1))  # dropped: left as captured
+    c.write(path)
+    print("wrote", path, "(%d packets)" % len(c.recs))
+
+
 def line_of(text, needle):
     """1-based line of the rule containing needle (rules are written by this script)."""
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
@@ -869,6 +899,8 @@ def main(names):
             json.dump(sc, f, indent=1)
             f.write("\n")
         print("wrote", d, "(%d packets)" % len(cap.recs))
+    if not names:
+        engine_nat_mix(os.path.join(REPO, "tests", "unit", "engine", "nat_mix.pcap"))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,221 @@
+// The engine's walk through the hooks (SPEC "Semantics to match"): base
+// chains of a hook run in priority order whatever their order in the file,
+// `accept` ends only the current base chain, `drop` ends everything, and a
+// connection's entry is only confirmed when its first packet passed every
+// hook (__nf_conntrack_confirm() at the end of postrouting/input).
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+#include "fwsim/decode/decoder.hpp"
+#include "fwsim/engine/engine.hpp"
+#include "io/load/ruleset_loader.hpp"
+
+using namespace fwsim;
+
+namespace {
+
+uint32_t sum(const uint8_t* p, size_t n, uint32_t s = 0) {
+    for (size_t i = 0; i + 1 < n; i += 2) s += uint32_t(p[i]) << 8 | p[i + 1];
+    if (n & 1) s += uint32_t(p[n - 1]) << 8;
+    return s;
+}
+uint16_t fold(uint32_t s) {
+    while (s >> 16) s = (s & 0xffff) + (s >> 16);
+    return uint16_t(~s);
+}
+void put16(std::vector<uint8_t>& b, size_t o, uint16_t v) {
+    b[o] = uint8_t(v >> 8);
+    b[o + 1] = uint8_t(v);
+}
+void put32(std::vector<uint8_t>& b, size_t o, uint32_t v) {
+    put16(b, o, uint16_t(v >> 16));
+    put16(b, o + 2, uint16_t(v));
+}
+
+// A raw-IP (DLT_RAW) IPv4 TCP segment with correct checksums.
+std::vector<uint8_t> tcp4(const char* src, const char* dst, uint16_t sport, uint16_t dport, uint8_t flags,
+                          uint32_t seq, uint32_t ack = 0) {
+    std::vector<uint8_t> b(40, 0);
+    Family f;
+    const IpAddr s = *parse_addr(src, &f), d = *parse_addr(dst, &f);
+    b[0] = 0x45;
+    put16(b, 2, 40);
+    put16(b, 4, 1);
+    b[6] = 0x40;  // DF
+    b[8] = 64;
+    b[9] = 6;
+    for (int i = 0; i < 4; ++i) b[12 + i] = s.b[i], b[16 + i] = d.b[i];
+    put16(b, 10, fold(sum(b.data(), 20)));
+    put16(b, 20, sport);
+    put16(b, 22, dport);
+    put32(b, 24, seq);
+    put32(b, 28, ack);
+    b[32] = 5 << 4;
+    b[33] = flags;
+    put16(b, 34, 64240);
+    uint32_t ps = sum(b.data() + 12, 8);
+    ps += 6 + 20;
+    put16(b, 36, fold(sum(b.data() + 20, 20, ps)));
+    return b;
+}
+constexpr uint8_t SYN = 0x02, ACK = 0x10;
+
+struct Rec {
+    Verdict verdict;
+    Reason reason;
+    uint32_t rule;
+    CtState ct;
+};
+
+class Collect final : public EngineObserver {
+public:
+    void on_packet(const PacketRecord& r) override {
+        recs.push_back({r.verdict, r.reason, r.rule, r.ct_state});
+    }
+    void on_flow(const FlowRecord& f) override { flows.push_back(f); }
+    void on_stats(const TableStats&) override {}
+    std::vector<Rec> recs;
+    std::vector<FlowRecord> flows;
+};
+
+struct Harness {
+    explicit Harness(const char* rules)
+        : topo(Topology::home_router()),
+          rs(load_ruleset_text("test.nft", rules, topo.names())),
+          engine(cfg, topo, rs, obs) {}
+    const Rec& send(const std::vector<uint8_t>& frame) {
+        Packet p;
+        p.index = ++index;
+        p.ts = Nanos(index) * 1000000;
+        p.wire_len = p.cap_len = uint32_t(frame.size());
+        decode_frame(dlt::raw, frame, p);
+        BOOST_REQUIRE(p.ok());
+        engine.process(p);
+        BOOST_REQUIRE_EQUAL(obs.recs.size(), index);
+        return obs.recs.back();
+    }
+    uint32_t line_of(uint32_t rule) const { return rs.rule_info(rule).line; }
+
+    Config cfg;
+    Topology topo;
+    rules::Ruleset rs;
+    Collect obs;
+    Engine engine;
+    uint64_t index = 0;
+};
+
+const char* kLan = "192.168.1.10";
+const char* kSrv = "198.51.100.20";
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(base_chains_run_in_priority_order_not_file_order) {
+    // Written last-first: mark 2 is only set if "first" ran before "second".
+    Harness h(R"(table inet t {
+	chain third {
+		type filter hook forward priority 10; policy accept;
+		meta mark 2 drop
+	}
+	chain second {
+		type filter hook forward priority 0; policy accept;
+		meta mark 1 meta mark set 2
+	}
+	chain first {
+		type filter hook forward priority -10; policy accept;
+		meta mark set 1
+	}
+})");
+    const Rec& r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
+    BOOST_TEST((r.verdict == Verdict::drop));
+    BOOST_REQUIRE(r.rule != rules::kNoRule);
+    BOOST_TEST(h.line_of(r.rule) == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(accept_ends_only_the_current_base_chain) {
+    Harness h(R"(table inet t {
+	chain early {
+		type filter hook forward priority -10; policy drop;
+		accept
+	}
+	chain late {
+		type filter hook forward priority 10; policy accept;
+		tcp dport 80 drop
+	}
+})");
+    const Rec& r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
+    BOOST_TEST((r.verdict == Verdict::drop));
+    BOOST_REQUIRE(r.rule != rules::kNoRule);
+    BOOST_TEST(h.line_of(r.rule) == 8u);
+    const Rec& r2 = h.send(tcp4(kLan, kSrv, 40001, 443, SYN, 1000));
+    BOOST_TEST((r2.verdict == Verdict::accept));
+}
+
+BOOST_AUTO_TEST_CASE(drop_in_an_earlier_hook_ends_the_walk) {
+    Harness h(R"(table inet t {
+	chain pre {
+		type filter hook prerouting priority 0; policy accept;
+		tcp dport 23 drop
+	}
+	chain fwd {
+		type filter hook forward priority 0; policy accept;
+		tcp dport 23 accept
+	}
+})");
+    const Rec& r = h.send(tcp4(kLan, kSrv, 40000, 23, SYN, 1000));
+    BOOST_TEST((r.verdict == Verdict::drop));
+    BOOST_REQUIRE(r.rule != rules::kNoRule);
+    BOOST_TEST(h.line_of(r.rule) == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_first_packet_leaves_no_entry) {
+    // Accepted by forward, dropped in postrouting: the entry never gets confirmed.
+    Harness h(R"(table inet t {
+	chain fwd {
+		type filter hook forward priority 0; policy accept;
+	}
+	chain post {
+		type filter hook postrouting priority 0; policy accept;
+		tcp dport 80 drop
+	}
+})");
+    const Rec& r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
+    BOOST_TEST((r.verdict == Verdict::drop));
+    BOOST_TEST(h.engine.dump_state().empty());
+    // The server's SYN/ACK finds no entry, so it would start a new one:
+    // tcp_new() looks up tcp_conntracks[0][TCP_SYNACK_SET][sNO] = sIV, so the
+    // packet is invalid and still no entry is made.
+    const Rec& r2 = h.send(tcp4(kSrv, kLan, 80, 40000, SYN | ACK, 5000, 1001));
+    BOOST_TEST((r2.ct == CtState::invalid));
+    BOOST_TEST(h.engine.dump_state().empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_accepted_first_packet_is_confirmed_and_its_reply_is_established) {
+    Harness h(R"(table inet t {
+	chain fwd {
+		type filter hook forward priority 0; policy accept;
+	}
+})");
+    h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
+    BOOST_TEST(!h.engine.dump_state().empty());
+    const Rec& r = h.send(tcp4(kSrv, kLan, 80, 40000, SYN | ACK, 5000, 1001));
+    BOOST_TEST((r.ct == CtState::established));
+}
+
+BOOST_AUTO_TEST_CASE(a_denied_first_packet_gets_a_denied_flow_record) {
+    Harness h(R"(table inet t {
+	chain fwd {
+		type filter hook forward priority 0; policy drop;
+	}
+})");
+    const Rec& r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
+    BOOST_TEST((r.verdict == Verdict::drop));
+    BOOST_TEST((r.reason == Reason::policy));
+    h.engine.finish();
+    BOOST_REQUIRE_EQUAL(h.obs.flows.size(), 1u);
+    BOOST_TEST((h.obs.flows[0].verdict == Verdict::drop));
+    BOOST_TEST((h.obs.flows[0].reason == Reason::policy));
+    BOOST_TEST(h.obs.flows[0].orig_pkts == 1u);
+}
