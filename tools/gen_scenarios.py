@@ -445,6 +445,57 @@ def table_full_all_assured():
     }
 
 
+@scenario
+def tcp_time_wait_reopen():
+    c = Capture()
+    C, S, W = (LAN, 40000), (SRV, 80), (WAN_IP, 40000)
+    c.add(0.00, tcp(*C, *S, "S", 1000))
+    c.add(0.01, tcp(*S, *W, "SA", 5000, 1001))
+    c.add(0.02, tcp(*C, *S, "A", 1001, 5001))
+    c.add(0.03, tcp(*C, *S, "FA", 1001, 5001))
+    c.add(0.04, tcp(*S, *W, "FA", 5001, 1002))
+    c.add(0.05, tcp(*C, *S, "A", 1002, 5002))
+    c.add(1.00, tcp(*C, *S, "S", 90000))
+    c.add(1.01, tcp(*S, *W, "SA", 70000, 90001))
+    return c, {
+        "description": "a SYN on a TIME_WAIT entry (RFC 1122 reopen): nf_conntrack_tcp_packet() sees "
+                       "sTW -> sSS with CLOSE_INIT set, kills the old entry and the SYN makes a new one "
+                       "(ct new, syn_sent); the old flow ends `closed`",
+        "expect": {
+            "verdicts": [
+                V(5, ct__tcp_state="last_ack"),
+                V(6, ct__tcp_state="time_wait"),
+                V(7, verdict="accept", ct__state="new", ct__tcp_state="syn_sent", nat__src=WAN_IP),
+                V(8, verdict="accept", ct__state="established", ct__tcp_state="syn_recv", nat__dst=LAN),
+            ],
+            "flows": [F({"orig.sport": 40000, "first_ts": ts(0.0)}, end="closed", end_ts=ts(1.0),
+                        state="time_wait", orig_pkts=4, reply_pkts=2),
+                      F({"orig.sport": 40000, "first_ts": ts(1.0)}, end="end_of_capture", state="syn_recv",
+                        orig_pkts=1, reply_pkts=1)],
+        },
+    }
+
+
+@scenario
+def udp_stream_assured():
+    c = Capture()
+    c.add(0.0, udp(LAN, 5060, SRV, 5060, b"a"))
+    c.add(0.1, udp(SRV, 5060, WAN_IP, 5060, b"b"))
+    c.add(3.0, udp(LAN, 5060, SRV, 5060, b"c"))
+    c.add(130.0, udp(LAN2, 5061, SRV, 5060, b"d"))
+    return c, {
+        "description": "UDP: a reply makes the flow established but not assured; a packet more than 2 s "
+                       "after the first (stream_ts) makes it a stream: assured, timeout.udp.stream "
+                       "(120 s) from that packet",
+        "expect": {
+            "verdicts": [V(2, ct__state="established", ct__dir="reply"),
+                         V(3, ct__state="established", ct__dir="original")],
+            "flows": [F({"orig.sport": 5060}, assured=True, end="timeout", end_ts=ts(123.0),
+                        orig_pkts=2, reply_pkts=1)],
+        },
+    }
+
+
 def _midstream(c):
     C, S, W = (LAN, 40000), (SRV, 80), (WAN_IP, 40000)
     c.add(0.00, tcp(*C, *S, "A", 1000, 5000))
@@ -540,6 +591,48 @@ def nat_masquerade_port_clash():
             "flows": [F({"orig.src": LAN}, **{"reply.dport": 40000}),
                       F({"orig.src": LAN2}, **{"reply.dport": {"not": 40000}, "reply.dst": WAN_IP})],
             "absent": ["verdicts[1].nat.sport"],
+        },
+    }
+
+
+@scenario
+def nat_masquerade_low_port_clash():
+    c = Capture()
+    c.add(0.00, udp(LAN, 123, "198.51.100.123", 123, b"ntp1"))
+    c.add(0.01, udp(LAN2, 123, "198.51.100.123", 123, b"ntp2"))
+    c.add(0.02, udp("198.51.100.123", 123, WAN_IP, 123, b"ntp1 reply"))
+    return c, {
+        "description": "masquerade clash on a source port below 512: the second host's port is searched "
+                       "in 1..511 (nf_nat_l4proto_unique_tuple()'s loose convention), not 1024..65535",
+        "oracle": {"verdict_only": {"2": "the kernel picks the new port at random (get_random_u16)"}},
+        "expect": {
+            "verdicts": [
+                V(1, verdict="accept", nat__src=WAN_IP),
+                V(2, verdict="accept", nat__src=WAN_IP, nat__sport={"in": list(range(1, 123)) + list(range(124, 512))}),
+                V(3, verdict="accept", ct__state="established", nat__dst=LAN),
+            ],
+            "absent": ["verdicts[1].nat.sport", "verdicts[3].nat.dport"],
+        },
+    }
+
+
+@scenario
+def icmpv6_error_related_nat66():
+    from scapy.all import ICMPv6DestUnreach
+    c = Capture()
+    C, S, W = "fd00::10", "2001:db8:5::20", "2001:db8:ffff::1"
+    c.add(0.00, udp(C, 5353, S, 53, b"v6query"))
+    quoted = bytes(udp(W, 5353, S, 53, b"v6query"))
+    c.add(0.01, IPv6(src=S, dst=W, hlim=64) / ICMPv6DestUnreach(code=4) / Raw(quoted))
+    return c, {
+        "description": "an ICMPv6 port unreachable quoting a NAT66-masqueraded UDP flow is related and "
+                       "is de-NATed to the ULA host",
+        "expect": {
+            "verdicts": [
+                V(1, verdict="accept", ct__state="new", nat__src=W),
+                V(2, verdict="accept", ct__state="related", hook="forward", oif="lan0", nat__dst=C,
+                  rule__line=EST_RULE),
+            ],
         },
     }
 
