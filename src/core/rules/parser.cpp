@@ -34,6 +34,18 @@ std::string describe(const Token& t) {
     return t.text;
 }
 
+// Words nft's scanner makes keywords that can never be a value (statements,
+// verdicts, selectors that are not also protocol names).
+bool is_keyword(std::string_view w) {
+    static constexpr std::string_view kws[] = {
+        "accept", "drop", "reject", "jump", "goto", "return", "continue", "counter", "log", "limit",
+        "masquerade", "redirect", "notrack", "iifname", "oifname", "iif", "oif", "meta",
+        "ct", "comment", "vmap", "map", "queue", "th", "saddr", "daddr", "sport", "dport"};
+    for (auto k : kws)
+        if (k == w) return true;
+    return false;
+}
+
 bool is_verdict_word(const Token& t) {
     return t.kind == Token::Kind::word &&
            (t.text == "accept" || t.text == "drop" || t.text == "return" || t.text == "continue" ||
@@ -463,6 +475,11 @@ private:
         return base;
     }
 
+    void number() {
+        Token n = next();
+        if (!parse_int(n)) unexpected(n, "number");
+    }
+
     static std::optional<int64_t> parse_int(const Token& t) {
         if (t.kind != Token::Kind::word || t.text.empty()) return std::nullopt;
         int64_t v = 0;
@@ -637,9 +654,9 @@ private:
         } else if (w == "counter") {
             next();
             if (accept("packets")) {
-                next();
+                number();
                 expect("bytes");
-                next();
+                number();
             }
             StmtAst s = stmt(StmtAst::K::counter, t.loc);
             if (accept("name")) {
@@ -839,7 +856,7 @@ private:
             v.text = t.text;
             return v;
         }
-        if (t.kind != Token::Kind::word) unexpected(t, "a value");
+        if (t.kind != Token::Kind::word || is_keyword(t.text)) unexpected(t, "a value");
         next();
         v.k = Val::K::atom;
         v.text = t.text;
@@ -1060,7 +1077,7 @@ private:
         if (addr_kind) {
             if (accept("ip")) s.nat_family = Family::ipv4;
             else if (accept("ip6")) s.nat_family = Family::ipv6;
-            if (!accept("to")) unexpected(peek(), "'to'");
+            accept("to");  // nft still reads the old `dnat 10.0.0.1`
             // `dnat to tcp dport map { ... }`
             const Token& t0 = peek();
             if (t0.kind == Token::Kind::word &&

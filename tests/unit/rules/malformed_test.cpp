@@ -161,3 +161,5 @@ BAD(missing_named_counter_is_an_error, in_chain("counter name nope"), 3, 14, "co
 BAD(base_chain_redeclared_on_another_hook_is_an_error,
     "table ip t {\nchain input { type filter hook input priority 0; }\nchain input { type filter hook output priority 0; }\n}\n",
     3, 32, "already exists on another hook")
+BAD(statement_keyword_is_not_a_value, in_chain("iifname accept"), 3, 9, "syntax error, unexpected accept")
+BAD(counter_values_must_be_numbers, in_chain("counter packets 1 bytes drop"), 3, 25, "expecting number")
