@@ -496,6 +496,60 @@ def udp_stream_assured():
     }
 
 
+@scenario
+def tcp_connection_refused():
+    c = Capture()
+    C, S, W = (LAN, 40000), (SRV, 81), (WAN_IP, 40000)
+    c.add(0.00, tcp(*C, *S, "S", 1000))
+    c.add(0.01, tcp(*S, *W, "RA", 0, 1001))
+    c.add(1.00, tcp(*C, *S, "S", 1000))
+    return c, {
+        "description": "connection refused: the server's RST/ACK is the first reply; SEEN_REPLY is only "
+                       "set after the tracker ran, so nf_conntrack_tcp_packet() takes the !SEEN_REPLY "
+                       "branch and nf_ct_kill_acct() ends the entry at once (closed); the retry is new",
+        "expect": {
+            "verdicts": [
+                V(1, verdict="accept", ct__state="new", ct__tcp_state="syn_sent"),
+                V(2, verdict="accept", ct__state="established", ct__dir="reply", ct__tcp_state="close",
+                  nat__dst=LAN),
+                V(3, verdict="accept", ct__state="new", ct__tcp_state="syn_sent"),
+            ],
+            "flows": [F({"orig.sport": 40000, "first_ts": ts(0.0)}, end="closed", end_ts=ts(0.01),
+                        orig_pkts=1, reply_pkts=1, assured=False),
+                      F({"orig.sport": 40000, "first_ts": ts(1.0)}, end="end_of_capture", state="syn_sent")],
+        },
+    }
+
+
+@scenario
+def tcp_bad_checksum_invalid():
+    c = Capture()
+    C, S, W = (LAN, 40000), (SRV, 80), (WAN_IP, 40000)
+    bad = tcp(*C, *S, "S", 1000)
+    bad[TCP].chksum = 0x1234
+    c.add(0.00, bad)
+    c.add(0.01, tcp(*C, *S, "S", 1000))
+    c.add(0.02, tcp(*S, *W, "SA", 5000, 1001))
+    c.add(0.03, tcp(*C, *S, "A", 1001, 5001))
+    c.add(0.04, tcp(*C, *S, "S", 1000))  # SYN again on an established connection: ignored (sES -> sIG)
+    return c, {
+        "description": "a SYN with a bad TCP checksum is invalid (nf_conntrack_checksum=1, tcp_error()) "
+                       "and dropped by `ct state invalid drop`, leaving no entry; a SYN on an established "
+                       "connection is ignored by the tracker (sIG): still established, state unchanged",
+        "expect": {
+            "verdicts": [
+                V(1, verdict="drop", ct__state="invalid", rule__line=FWD_INVALID),
+                V(2, verdict="accept", ct__state="new", ct__tcp_state="syn_sent"),
+                V(3, verdict="accept", ct__state="established", ct__tcp_state="syn_recv"),
+                V(4, verdict="accept", ct__state="established", ct__tcp_state="established"),
+                V(5, verdict="accept", ct__state="established", ct__tcp_state="established"),
+            ],
+            "flows": [F({"orig.sport": 40000}, first_ts=ts(0.01), assured=True, state="established")],
+            "summary": {"invalid": 1},
+        },
+    }
+
+
 def _midstream(c):
     C, S, W = (LAN, 40000), (SRV, 80), (WAN_IP, 40000)
     c.add(0.00, tcp(*C, *S, "A", 1000, 5000))
@@ -804,8 +858,11 @@ def nat_snat_port_exhausted():
                 V(3, verdict="drop", reason="nat_port_exhausted"),
                 V(4, verdict="accept", nat__src=WAN_IP, nat__sport={"in": [10000, 10001]}),
             ],
-            "stats": [{"ts": ts(1.0), "nat_port_exhausted": 1}],
-            "summary": {"accepted": 3, "dropped": 1, "reasons.nat_port_exhausted": 1},
+            # the kernel leaves the clashing tuple in place and __nf_conntrack_confirm()
+            # -> nf_ct_resolve_clash() drops it (TCP has no allow_clash): insert_failed
+            "stats": [{"ts": ts(1.0), "nat_port_exhausted": 1, "insert_failed": 1, "ct_entries": 3}],
+            "flows": [F({"orig.sport": 40002}, verdict="drop", reason="nat_port_exhausted")],
+            "summary": {"accepted": 3, "dropped": 1, "reasons.nat_port_exhausted": 1, "flows.denied": 1},
         },
     }
 
