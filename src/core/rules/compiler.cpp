@@ -827,7 +827,8 @@ private:
             Family f = Family::none;
             std::string first = a.k == Val::K::range ? a.kids[0].text : a.text;
             size_t dash = first.find('-');
-            if (!parse_addr(first, &f) && dash != std::string::npos) parse_addr(first.substr(0, dash), &f);
+            if (auto pf = parse_prefix(first)) f = pf->family;  // an address or a prefix (a range)
+            else if (dash != std::string::npos) parse_addr(first.substr(0, dash), &f);
             if (f == Family::none) fail(a.loc, "type mismatch: " + std::string(s.nat_kind == NatRequest::Kind::snat ? "snat" : "dnat") +
                                                    " to expects an address, got " + first);
             if (fam != Family::none && f != fam)

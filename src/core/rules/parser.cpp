@@ -1077,7 +1077,8 @@ private:
         if (addr_kind) {
             if (accept("ip")) s.nat_family = Family::ipv4;
             else if (accept("ip6")) s.nat_family = Family::ipv6;
-            accept("to");  // nft still reads the old `dnat 10.0.0.1`
+            if (s.nat_family != Family::none) expect("to");
+            else accept("to");  // nft still reads the old `dnat 10.0.0.1`
             // `dnat to tcp dport map { ... }`
             const Token& t0 = peek();
             if (t0.kind == Token::Kind::word &&

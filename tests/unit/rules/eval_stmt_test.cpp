@@ -211,3 +211,11 @@ BOOST_AUTO_TEST_CASE(meta_nftrace_set_has_no_effect) {
     RuntimeState st(rs);
     BOOST_TEST(run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 1), Hook::input).verdict == Verdict::drop);
 }
+
+BOOST_AUTO_TEST_CASE(snat_to_a_prefix_is_the_range_of_its_addresses) {
+    auto rs = chain("snat to 10.9.0.0/16", "postrouting", "nat", "ip");
+    RuntimeState st(rs);
+    auto n = run(rs, st, tcp("192.168.1.2", 1, "8.8.8.8", 53), Hook::postrouting).ctx.nat;
+    BOOST_TEST(n.addr_min == addr("10.9.0.0"));
+    BOOST_TEST(n.addr_max == addr("10.9.255.255"));
+}
