@@ -550,6 +550,58 @@ def tcp_bad_checksum_invalid():
     }
 
 
+@scenario
+def tcp_syn_recv_timeout():
+    c = Capture()
+    C, S, W = (LAN, 40000), (SRV, 80), (WAN_IP, 40000)
+    c.add(0.00, tcp(*C, *S, "S", 1000))
+    c.add(0.01, tcp(*S, *W, "SA", 5000, 1001))
+    c.add(5.00, tcp(*C, *S, "A", 1001, 5001))
+    return c, {
+        "description": "handshake without the final ACK: syn_recv times out after timeout.tcp.syn_recv "
+                       "(3 s here) from the SYN/ACK; the late ACK then finds no entry and is picked up "
+                       "as a new mid-stream connection (tcp.loose=1)",
+        "args": ["--set", "timeout.tcp.syn_recv=3"],
+        "oracle": {"honour_gaps": True, "sysctls": ["net.netfilter.nf_conntrack_tcp_timeout_syn_recv=3"]},
+        "expect": {
+            "verdicts": [
+                V(2, ct__tcp_state="syn_recv"),
+                V(3, verdict="accept", ct__state="new", ct__tcp_state="established"),
+            ],
+            "flows": [F({"orig.sport": 40000, "first_ts": ts(0.0)}, end="timeout", end_ts=ts(3.01),
+                        state="syn_recv", assured=False)],
+        },
+    }
+
+
+@scenario
+def tcp_unacknowledged_timeout():
+    c = Capture()
+    C, S, W = (LAN, 40000), (SRV, 80), (WAN_IP, 40000)
+    c.add(0.00, tcp(*C, *S, "S", 1000))
+    c.add(0.01, tcp(*S, *W, "SA", 5000, 1001))
+    c.add(0.02, tcp(*C, *S, "A", 1001, 5001))
+    c.add(0.03, tcp(*C, *S, "PA", 1001, 5001, b"d" * 100))
+    c.add(6.00, tcp(*S, *W, "A", 5001, 1101))
+    return c, {
+        "description": "data never acknowledged: IP_CT_TCP_FLAG_DATA_UNACKNOWLEDGED caps the established "
+                       "timeout at timeout.tcp.unacknowledged (4 s here, established 100 s); the late ACK "
+                       "from wan0 finds no entry and is dropped as new inbound",
+        "args": ["--set", "timeout.tcp.unacknowledged=4", "--set", "timeout.tcp.established=100"],
+        "oracle": {"honour_gaps": True,
+                   "sysctls": ["net.netfilter.nf_conntrack_tcp_timeout_unacknowledged=4",
+                               "net.netfilter.nf_conntrack_tcp_timeout_established=100"]},
+        "expect": {
+            "verdicts": [
+                V(4, verdict="accept", ct__state="established"),
+                V(5, verdict="drop", ct__state="new", hook="input", reason="policy"),
+            ],
+            "flows": [F({"orig.sport": 40000}, end="timeout", end_ts=ts(4.03), state="established",
+                        assured=True)],
+        },
+    }
+
+
 def _midstream(c):
     C, S, W = (LAN, 40000), (SRV, 80), (WAN_IP, 40000)
     c.add(0.00, tcp(*C, *S, "A", 1000, 5000))

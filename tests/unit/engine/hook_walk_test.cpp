@@ -86,7 +86,7 @@ struct Harness {
         : topo(Topology::home_router()),
           rs(load_ruleset_text("test.nft", rules, topo.names())),
           engine(cfg, topo, rs, obs) {}
-    const Rec& send(const std::vector<uint8_t>& frame) {
+    Rec send(const std::vector<uint8_t>& frame) {
         Packet p;
         p.index = ++index;
         p.ts = Nanos(index) * 1000000;
@@ -128,7 +128,7 @@ BOOST_AUTO_TEST_CASE(base_chains_run_in_priority_order_not_file_order) {
 		meta mark set 1
 	}
 })");
-    const Rec& r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
+    const Rec r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
     BOOST_TEST((r.verdict == Verdict::drop));
     BOOST_REQUIRE(r.rule != rules::kNoRule);
     BOOST_TEST(h.line_of(r.rule) == 4u);
@@ -145,11 +145,11 @@ BOOST_AUTO_TEST_CASE(accept_ends_only_the_current_base_chain) {
 		tcp dport 80 drop
 	}
 })");
-    const Rec& r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
+    const Rec r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
     BOOST_TEST((r.verdict == Verdict::drop));
     BOOST_REQUIRE(r.rule != rules::kNoRule);
     BOOST_TEST(h.line_of(r.rule) == 8u);
-    const Rec& r2 = h.send(tcp4(kLan, kSrv, 40001, 443, SYN, 1000));
+    const Rec r2 = h.send(tcp4(kLan, kSrv, 40001, 443, SYN, 1000));
     BOOST_TEST((r2.verdict == Verdict::accept));
 }
 
@@ -164,7 +164,7 @@ BOOST_AUTO_TEST_CASE(drop_in_an_earlier_hook_ends_the_walk) {
 		tcp dport 23 accept
 	}
 })");
-    const Rec& r = h.send(tcp4(kLan, kSrv, 40000, 23, SYN, 1000));
+    const Rec r = h.send(tcp4(kLan, kSrv, 40000, 23, SYN, 1000));
     BOOST_TEST((r.verdict == Verdict::drop));
     BOOST_REQUIRE(r.rule != rules::kNoRule);
     BOOST_TEST(h.line_of(r.rule) == 4u);
@@ -181,13 +181,13 @@ BOOST_AUTO_TEST_CASE(a_dropped_first_packet_leaves_no_entry) {
 		tcp dport 80 drop
 	}
 })");
-    const Rec& r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
+    const Rec r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
     BOOST_TEST((r.verdict == Verdict::drop));
     BOOST_TEST(h.engine.dump_state().empty());
     // The server's SYN/ACK finds no entry, so it would start a new one:
     // tcp_new() looks up tcp_conntracks[0][TCP_SYNACK_SET][sNO] = sIV, so the
     // packet is invalid and still no entry is made.
-    const Rec& r2 = h.send(tcp4(kSrv, kLan, 80, 40000, SYN | ACK, 5000, 1001));
+    const Rec r2 = h.send(tcp4(kSrv, kLan, 80, 40000, SYN | ACK, 5000, 1001));
     BOOST_TEST((r2.ct == CtState::invalid));
     BOOST_TEST(h.engine.dump_state().empty());
 }
@@ -200,7 +200,7 @@ BOOST_AUTO_TEST_CASE(an_accepted_first_packet_is_confirmed_and_its_reply_is_esta
 })");
     h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
     BOOST_TEST(!h.engine.dump_state().empty());
-    const Rec& r = h.send(tcp4(kSrv, kLan, 80, 40000, SYN | ACK, 5000, 1001));
+    const Rec r = h.send(tcp4(kSrv, kLan, 80, 40000, SYN | ACK, 5000, 1001));
     BOOST_TEST((r.ct == CtState::established));
 }
 
@@ -210,7 +210,7 @@ BOOST_AUTO_TEST_CASE(a_denied_first_packet_gets_a_denied_flow_record) {
 		type filter hook forward priority 0; policy drop;
 	}
 })");
-    const Rec& r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
+    const Rec r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
     BOOST_TEST((r.verdict == Verdict::drop));
     BOOST_TEST((r.reason == Reason::policy));
     h.engine.finish();
