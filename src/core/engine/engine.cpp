@@ -119,6 +119,7 @@ struct Engine::Impl final : ct::Observer {
         PacketRecord rec;
         ct::EntryId entry = ct::kNoEntry;
         bool unconfirmed = false;
+        TcpState ct_tcp_state = TcpState::none;  // the tracker's state after this packet
         bool ct_done = false;
         bool accepted_by_rule = false;
         bool explaining = false;
@@ -430,7 +431,14 @@ struct Engine::Impl final : ct::Observer {
             s.what = rs.chain_label(c.chain);
             s.text = std::string(to_string(x.verdict)) + (x.by_policy ? " (policy)" : "");
         }
-        if (x.notrack && !w.ct_done) w.ct_done = true, w.rec.has_ct = true, w.rec.ct_state = CtState::untracked;
+        if (x.notrack && !w.ct_done) {
+            // The raw-priority notrack: conntrack will leave the packet alone (nf_ct_set(skb, NULL, IP_CT_UNTRACKED)).
+            w.ct_done = true;
+            w.rec.has_ct = true;
+            w.rec.ct_state = CtState::untracked;
+            x.has_ct = false;
+            x.ct_state = CtState::untracked;
+        }
         if (x.verdict != Verdict::accept) {
             w.rec.verdict = x.verdict;
             w.rec.rule = x.rule;
@@ -459,6 +467,7 @@ struct Engine::Impl final : ct::Observer {
         w.rec.ct_dir = r.dir;
         w.entry = r.entry;
         w.unconfirmed = r.unconfirmed;
+        w.ct_tcp_state = r.tcp_state;
         w.ctx.has_ct = r.entry != ct::kNoEntry;
         w.ctx.ct_state = r.state;
         w.ctx.ct_dir = r.dir;
@@ -484,6 +493,8 @@ struct Engine::Impl final : ct::Observer {
         if (!related && !(table.get(w.entry).status & done_bit)) {
             if (!nat_setup(h, manip, w)) return false;
             table.set_status_bits(w.entry, done_bit);
+            // Later chains see the binding: `ct status dnat` matches from here on.
+            w.ctx.ct_status = table.get(w.entry).status;
         }
         nat_apply(manip, w, related);
         return true;
@@ -607,7 +618,8 @@ struct Engine::Impl final : ct::Observer {
             table.set_mark(w.entry, w.ctx.ct_mark);
         if (r.has_ct && w.entry != ct::kNoEntry && r.pkt->l4proto == proto::tcp) {
             r.has_tcp_state = true;
-            r.tcp_state = w.unconfirmed && r.verdict != Verdict::accept ? TcpState::syn_sent
+            // A discarded entry is gone: report the state the tracker gave it.
+            r.tcp_state = w.unconfirmed && r.verdict != Verdict::accept ? w.ct_tcp_state
                                                                         : table.get(w.entry).tcp_state();
         }
         // What NAT changed, as the packet leaves.
