@@ -133,6 +133,7 @@ struct TableAst {
     std::vector<ChainAst> chains;
     std::vector<SetAst> sets;
     std::vector<std::string> counters;  // named counter objects
+    bool dormant = false;               // `flags dormant`: its chains see no packets
 
     ChainAst* chain(const std::string& n) {
         for (auto& c : chains)

@@ -47,6 +47,7 @@ public:
                 pc.priority = c.priority;
                 pc.policy = c.policy_drop ? Verdict::drop : Verdict::accept;
                 pc.family = t.family;
+                pc.dormant = t.dormant;
                 chain_ids_[key(t, c.name)] = uint32_t(p_.chains.size());
                 chain_locs_.push_back(c.loc);
                 p_.chains.push_back(std::move(pc));
@@ -917,7 +918,7 @@ private:
     void register_hooks() {
         for (uint32_t c = 0; c < p_.chains.size(); ++c) {
             const Chain& ch = p_.chains[c];
-            if (!ch.base) continue;
+            if (!ch.base || ch.dormant) continue;
             BaseChain bc{c, ch.type, ch.hook, ch.priority, ch.family};
             int h = static_cast<int>(ch.hook);
             if (ch.family != Family::ipv6) p_.hooks[h][0].push_back(bc);

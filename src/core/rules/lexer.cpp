@@ -52,6 +52,14 @@ LexResult lex(std::string_view text, uint32_t file) {
         }
         if (c == '#') {
             while (i < text.size() && text[i] != '\n') ++i;
+            // A line holding only a comment gives no newline token (nft's
+            // scanner), which matters where one newline at most is allowed.
+            bool alone = r.tokens.empty() || r.tokens.back().loc.line != line || r.tokens.back().loc.file != file;
+            if (alone && i < text.size()) {
+                ++i;
+                ++line;
+                line_start = i;
+            }
             continue;
         }
         if (c == '\n') {

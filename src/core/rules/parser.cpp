@@ -248,6 +248,7 @@ private:
                 if (v.kind != Token::Kind::newline) value.push_back(v);
                 ++pos_;
             }
+            if (depth != 0) fail(n.loc, "unbalanced '{' in the value of \"" + n.text + "\"");
             if (value.empty()) unexpected(peek(), "a value");
             defines_[n.text] = std::move(value);
         } else if (t.is_word("undefine")) {
@@ -337,7 +338,13 @@ private:
             } else if (t.is_word("set") || t.is_word("map")) {
                 set_decl(tb, t.text == "map");
             } else if (t.is_word("flags")) {
-                flag_words();
+                do {
+                    Token f = next();
+                    if (f.is_word("dormant"))
+                        tb.dormant = true;
+                    else if (!(f.is_word("owner") || f.is_word("persist")))
+                        unexpected(f, "dormant, owner or persist");
+                } while (accept(","));
             } else if (t.is_word("comment")) {
                 expect_name("string");
             } else if (t.is_word("counter")) {
@@ -357,13 +364,6 @@ private:
             }
             end_item(false);
         }
-    }
-
-    void flag_words() {
-        do {
-            Token f = next();
-            if (f.kind != Token::Kind::word) unexpected(f, "flag");
-        } while (accept(","));
     }
 
     void chain_block(ChainAst& c) {
@@ -386,7 +386,8 @@ private:
                 next();
             } else if (t.is_word("flags")) {
                 next();
-                flag_words();
+                Token f = next();
+                if (!f.is_word("offload")) unexpected(f, "offload");
             } else if (t.is_word("devices") || t.is_word("device")) {
                 fail(t.loc, "device hooks (netdev) are not supported by fwsim");
             } else {
@@ -889,13 +890,18 @@ private:
         return v;
     }
 
+    // nft's opt_newline: one newline at most
+    void opt_newline() {
+        if (peek().kind == Token::Kind::newline) next();
+    }
+
     Val parse_set() {
         Val s;
         s.k = Val::K::set;
         s.loc = peek().loc;
         expect("{");
+        opt_newline();
         for (;;) {
-            skip_newlines();
             if (accept("}")) break;
             Val e = parse_concat();
             if (peek().is("|")) {  // flags: syn|ack
@@ -932,9 +938,11 @@ private:
                 }
             }
             s.kids.push_back(std::move(e));
-            skip_newlines();
-            if (accept(",")) continue;
-            skip_newlines();
+            opt_newline();
+            if (accept(",")) {
+                opt_newline();
+                continue;
+            }
             if (accept("}")) break;
             unexpected(peek(), "',' or '}'");
         }

@@ -99,6 +99,7 @@ struct Chain {
     int32_t priority = 0;
     Verdict policy = Verdict::accept;
     Family family = Family::none;
+    bool dormant = false;         // table `flags dormant`: not registered on its hook
     std::vector<uint32_t> rules;  // rule ids in order
 };
 

@@ -194,3 +194,13 @@ BOOST_AUTO_TEST_CASE(wide_chain_graphs_are_validated_quickly) {
     auto rs = load(t);
     BOOST_TEST(rs.chain_count() == 29u);
 }
+
+BOOST_AUTO_TEST_CASE(dormant_table_registers_no_hooks) {
+    auto rs = load("table ip t {\nflags dormant\nchain c { type filter hook input priority 0; drop; }\n}\n");
+    BOOST_TEST(rs.base_chains(Hook::input, Family::ipv4).empty());
+}
+
+BOOST_AUTO_TEST_CASE(comment_lines_inside_a_set_are_allowed) {
+    auto rs = load("table ip t {\nchain c { type filter hook input priority 0;\ntcp dport {\n22, # ssh\n# web:\n80\n} drop\n}\n}\n");
+    BOOST_TEST(rs.rule_count() == 1u);
+}
