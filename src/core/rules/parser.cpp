@@ -40,7 +40,8 @@ bool is_keyword(std::string_view w) {
     static constexpr std::string_view kws[] = {
         "accept", "drop", "reject", "jump", "goto", "return", "continue", "counter", "log", "limit",
         "masquerade", "redirect", "notrack", "iifname", "oifname", "iif", "oif", "meta",
-        "ct", "comment", "vmap", "map", "queue", "th", "saddr", "daddr", "sport", "dport"};
+        "ct", "comment", "vmap", "map", "queue", "th", "saddr", "daddr", "sport", "dport", "inet", "arp",
+        "bridge", "netdev", "table", "chain"};
     for (auto k : kws)
         if (k == w) return true;
     return false;
@@ -133,7 +134,9 @@ private:
     }
     std::string expect_name(std::string_view what) {
         const Token& t = peek();
-        if (t.kind == Token::Kind::word || t.kind == Token::Kind::string) return next().text;
+        if (t.kind == Token::Kind::string) return next().text;
+        if (t.kind == Token::Kind::word && !is_keyword(t.text) && t.text != "ip" && t.text != "ip6")
+            return next().text;
         unexpected(t, what);
     }
     void skip_seps() {
@@ -193,6 +196,12 @@ private:
                 if (!s) fail(n.loc, "set \"" + name + "\" does not exist");
                 Val v = parse_set();
                 for (auto& e : v.kids) s->elements.push_back(std::move(e));
+            } else if (what.kind == Token::Kind::word && (t.is_word("add") || t.is_word("create"))) {
+                // `add inet f input tcp dport 22 accept`: the rule keyword is optional
+                --pos_;
+                TableAst& tb = table_decl(false);
+                ChainAst& c = existing_chain(tb);
+                c.rules.push_back(parse_rule());
             } else {
                 unexpected(what, "table, chain, rule, set, map or element");
             }
@@ -654,11 +663,8 @@ private:
             r.items.push_back(parse_reject(t));
         } else if (w == "counter") {
             next();
-            if (accept("packets")) {
-                number();
-                expect("bytes");
-                number();
-            }
+            if (accept("packets")) number();
+            if (accept("bytes")) number();
             StmtAst s = stmt(StmtAst::K::counter, t.loc);
             if (accept("name")) {
                 s.target_loc = peek().loc;
@@ -689,7 +695,7 @@ private:
         } else if (w == "comment") {
             next();
             Token c = next();
-            if (c.kind != Token::Kind::string) unexpected(c, "string");
+            if (c.kind != Token::Kind::string && c.kind != Token::Kind::word) unexpected(c, "string");
         } else if (w == "ct" && peek(1).is_word("count")) {
             next();
             next();

@@ -168,3 +168,4 @@ BAD(blank_line_inside_a_set_is_an_error_as_in_nft,
     "syntax error, unexpected newline")
 BAD(unbalanced_brace_in_define_is_an_error, "define ifs = { { \"lan0\" }\ntable ip t {\n}\n", 1, 8, "unbalanced '{'")
 BAD(unknown_chain_flag_is_an_error, "table ip t {\nchain c {\nflags accept\n}\n}\n", 3, 7, "expecting offload")
+BAD(family_keyword_is_not_a_chain_name, "table ip t {\nchain inet {\n}\n}\n", 2, 7, "syntax error, unexpected inet")

@@ -204,3 +204,9 @@ BOOST_AUTO_TEST_CASE(comment_lines_inside_a_set_are_allowed) {
     auto rs = load("table ip t {\nchain c { type filter hook input priority 0;\ntcp dport {\n22, # ssh\n# web:\n80\n} drop\n}\n}\n");
     BOOST_TEST(rs.rule_count() == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(add_without_rule_keyword_adds_a_rule) {
+    auto rs = load("add table inet f\nadd chain inet f c { type filter hook input priority 0; }\n"
+                   "add inet f c tcp dport 22 drop\n");
+    BOOST_TEST(rs.rule_count() == 1u);
+}
