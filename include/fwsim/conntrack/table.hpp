@@ -3,9 +3,14 @@
 // net/netfilter/nf_conntrack_core.c and the per-protocol trackers.
 //
 // Threading: none; one Table per replay. Time is only what the caller passes.
-// Memory: entries live in a slab (std::vector) with a free list; the hash and
-// the timer heap hold 32-bit slot indexes. Nothing is allocated per packet in
-// steady state (vectors grow geometrically).
+// Memory: entries live in a slab (std::vector) with a free list; the hash
+// holds 32-bit slot indexes. Timers: a min-heap of (key, id, slot) with lazy
+// updates: extending a deadline (the common case: every packet of a live
+// connection) costs nothing; an entry whose key comes up with a later
+// deadline is re-armed; only shortening a deadline pushes a new element, and
+// stale elements are dropped when popped or when the heap is compacted.
+// Nothing is allocated per packet in steady state (vectors grow
+// geometrically).
 //
 // Behaviour worth knowing (all as Linux 6.x unless marked DIFFERENCE):
 // - ct state: reply-direction packets are `established`; original-direction
@@ -169,7 +174,7 @@ struct Entry {
     Nanos stream_ts = 0;        // UDP: first packet + 2 s (ct->proto.udp.stream_ts)
     // --- table internals
     uint32_t next[2] = {};      // hash chain links (node ids), per direction
-    uint32_t heap_pos = 0;      // index in the timer heap
+    Nanos timer_key = 0;        // key of its live timer element (<= deadline)
     bool live = false;
     bool confirmed = false;
     bool dying = false;         // killed, slot freed at the next in()/advance()/finish()
@@ -251,12 +256,9 @@ private:
     void hash_remove(EntryId e);
     uint32_t bucket_of(const Tuple& t) const;
     void maybe_grow();
-    void heap_push(EntryId e);
-    void heap_remove(EntryId e);
-    void heap_fix(EntryId e);
-    void sift_up(uint32_t pos);
-    void sift_down(uint32_t pos);
-    bool heap_less(uint32_t a, uint32_t b) const;
+    void timer_push(EntryId e, Nanos key);
+    void timer_shorten(EntryId e);  // after the deadline may have moved earlier
+    void timer_compact();
     void set_timeout(EntryId e, Nanos deadline);
     void set_tcp_state(EntryId e, TcpState s);
     void kill(EntryId e, EndReason why, Nanos when, Observer& obs);
@@ -275,7 +277,12 @@ private:
     std::vector<uint32_t> buckets_;  // heads of chains: node id = slot*2 + dir, kNoEntry = empty
     uint32_t bucket_mask_ = 0;
     uint32_t htable_mask_ = 0;       // virtual kernel buckets for early_drop
-    std::vector<EntryId> heap_;      // min-heap on (deadline, id) of confirmed entries
+    struct Timer {
+        Nanos key;
+        uint64_t id;   // the entry's id: stale when the slot holds another entry
+        EntryId slot;
+    };
+    std::vector<Timer> heap_;        // min-heap on (key, id)
     std::vector<EntryId> dying_;     // killed entries whose slot is freed at the next call
     std::vector<EntryId> scratch_;   // early_drop victims
     size_t confirmed_ = 0;

@@ -152,65 +152,45 @@ bool Table::tuple_taken(const Tuple& t, EntryId ignored) const {
 
 // ---------------------------------------------------------------- timers
 
-bool Table::heap_less(uint32_t a, uint32_t b) const {
-    const Entry& x = slots_[heap_[a]];
-    const Entry& y = slots_[heap_[b]];
-    if (x.deadline != y.deadline) return x.deadline < y.deadline;
-    return x.id < y.id;
-}
-
-void Table::sift_up(uint32_t pos) {
-    while (pos > 0) {
-        const uint32_t parent = (pos - 1) / 2;
-        if (!heap_less(pos, parent)) break;
-        std::swap(heap_[pos], heap_[parent]);
-        slots_[heap_[pos]].heap_pos = pos;
-        slots_[heap_[parent]].heap_pos = parent;
-        pos = parent;
+namespace {
+// std::push_heap/pop_heap build a max-heap: "greater" gives the min-heap,
+// ordered by (key, id) so that equal deadlines fire in id order.
+struct TimerLater {
+    template <class T>
+    bool operator()(const T& a, const T& b) const {
+        return a.key != b.key ? a.key > b.key : a.id > b.id;
     }
+};
+}  // namespace
+
+void Table::timer_push(EntryId e, Nanos key) {
+    slots_[e].timer_key = key;
+    heap_.push_back(Timer{key, slots_[e].id, e});
+    std::push_heap(heap_.begin(), heap_.end(), TimerLater{});
 }
 
-void Table::sift_down(uint32_t pos) {
-    const uint32_t n = uint32_t(heap_.size());
-    for (;;) {
-        const uint32_t l = 2 * pos + 1, r = l + 1;
-        uint32_t m = pos;
-        if (l < n && heap_less(l, m)) m = l;
-        if (r < n && heap_less(r, m)) m = r;
-        if (m == pos) break;
-        std::swap(heap_[pos], heap_[m]);
-        slots_[heap_[pos]].heap_pos = pos;
-        slots_[heap_[m]].heap_pos = m;
-        pos = m;
+void Table::timer_shorten(EntryId e) {
+    const Entry& en = slots_[e];
+    if (!en.confirmed || en.dying || en.deadline >= en.timer_key) return;  // later: lazy
+    timer_push(e, en.deadline);
+    if (heap_.size() > 2 * confirmed_ + 1024) timer_compact();
+}
+
+// Rebuilds the heap from the live entries, dropping stale elements.
+void Table::timer_compact() {
+    heap_.clear();
+    for (EntryId e = 0; e < slots_.size(); ++e) {
+        Entry& en = slots_[e];
+        if (!en.live || !en.confirmed || en.dying) continue;
+        en.timer_key = en.deadline;
+        heap_.push_back(Timer{en.deadline, en.id, e});
     }
-}
-
-void Table::heap_push(EntryId e) {
-    heap_.push_back(e);
-    slots_[e].heap_pos = uint32_t(heap_.size() - 1);
-    sift_up(slots_[e].heap_pos);
-}
-
-void Table::heap_remove(EntryId e) {
-    const uint32_t pos = slots_[e].heap_pos;
-    const EntryId last = heap_.back();
-    heap_.pop_back();
-    if (pos < heap_.size()) {
-        heap_[pos] = last;
-        slots_[last].heap_pos = pos;
-        sift_up(pos);
-        sift_down(slots_[last].heap_pos);
-    }
-}
-
-void Table::heap_fix(EntryId e) {
-    sift_up(slots_[e].heap_pos);
-    sift_down(slots_[e].heap_pos);
+    std::make_heap(heap_.begin(), heap_.end(), TimerLater{});
 }
 
 void Table::set_timeout(EntryId e, Nanos deadline) {
     slots_[e].deadline = deadline;
-    if (slots_[e].confirmed && !slots_[e].dying) heap_fix(e);
+    timer_shorten(e);
 }
 
 // ---------------------------------------------------------------- gauges
@@ -250,8 +230,7 @@ FlowInfo Table::flow_info(EntryId e) const {
 
 void Table::kill(EntryId e, EndReason why, Nanos when, Observer& obs) {
     Entry& en = slots_[e];
-    hash_remove(e);
-    heap_remove(e);
+    hash_remove(e);  // its timer element goes stale
     count_entry(en, -1);
     en.dying = true;
     dying_.push_back(e);
@@ -268,9 +247,18 @@ void Table::kill(EntryId e, EndReason why, Nanos when, Observer& obs) {
 void Table::advance(Nanos now, Observer& obs) {
     reap();
     // nf_ct_is_expired(): gone once its deadline is reached.
-    while (!heap_.empty() && slots_[heap_[0]].deadline <= now) {
-        const EntryId e = heap_[0];
-        kill(e, EndReason::timeout, slots_[e].deadline, obs);
+    while (!heap_.empty() && heap_.front().key <= now) {
+        const Timer top = heap_.front();
+        std::pop_heap(heap_.begin(), heap_.end(), TimerLater{});
+        heap_.pop_back();
+        const Entry& en = slots_[top.slot];
+        if (!en.live || !en.confirmed || en.dying || en.id != top.id || en.timer_key != top.key)
+            continue;  // stale
+        if (en.deadline > top.key) {
+            timer_push(top.slot, en.deadline);  // extended meanwhile: re-arm
+            continue;
+        }
+        kill(top.slot, EndReason::timeout, en.deadline, obs);
     }
     reap();
 }
@@ -395,7 +383,7 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
             continue;
         }
         if (o.kind == Outcome::invalid) {
-            if (en.deadline != deadline_before) heap_fix(e);  // nf_tcp_handle_invalid()
+            if (en.deadline != deadline_before) timer_shorten(e);  // nf_tcp_handle_invalid()
             counters_.invalid++;
             return invalid_result();
         }
@@ -543,7 +531,7 @@ bool Table::confirm(EntryId e, uint32_t rule) {
     en.status |= st::confirmed;
     maybe_grow();
     hash_insert(e);
-    heap_push(e);
+    timer_push(e, en.deadline);
     count_entry(en, +1);
     counters_.new_++;
     return true;
@@ -577,10 +565,10 @@ void Table::finish(Nanos end, Observer& obs) {
     for (const auto& [id, e] : order) {
         obs.on_flow_end(flow_info(e), EndReason::end_of_capture, end);
         hash_remove(e);
-        heap_remove(e);
         count_entry(slots_[e], -1);
         free_entry(e);
     }
+    heap_.clear();
 }
 
 }  // namespace fwsim::ct
@@ -615,17 +603,26 @@ std::string Table::check() const {
                 return "entry " + std::to_string(en.id) + " not found by its tuple " +
                        std::to_string(d);
         }
-        if (en.heap_pos >= heap_.size() || heap_[en.heap_pos] != e)
-            return "entry " + std::to_string(en.id) + " has a wrong heap position";
+        if (en.timer_key > en.deadline)
+            return "entry " + std::to_string(en.id) + " has a timer after its deadline";
     }
     if (confirmed != confirmed_) return "confirmed count " + std::to_string(confirmed_) +
                                         " != " + std::to_string(confirmed);
     if (unconfirmed != unconfirmed_) return "unconfirmed count mismatch";
     if (dying != dying_.size()) return "dying count mismatch";
     if (free_slots != free_.size()) return "free list mismatch";
-    if (heap_.size() != confirmed_) return "heap size mismatch";
-    for (size_t i = 1; i < heap_.size(); ++i)
-        if (heap_less(uint32_t(i), uint32_t((i - 1) / 2))) return "heap order broken";
+    size_t armed = 0;  // every confirmed entry has a live timer element
+    std::vector<bool> seen(slots_.size());
+    for (const Timer& t : heap_) {
+        const Entry& en = slots_[t.slot];
+        if (en.live && en.confirmed && !en.dying && en.id == t.id && en.timer_key == t.key &&
+            !seen[t.slot]) {
+            seen[t.slot] = true;
+            ++armed;
+        }
+    }
+    if (armed != confirmed_) return "armed timers " + std::to_string(armed) + " != entries";
+    if (!std::is_heap(heap_.begin(), heap_.end(), TimerLater{})) return "heap order broken";
     for (size_t p = 0; p < 256; ++p)
         if (by_proto[p] != by_proto_[p]) return "gauge by proto " + std::to_string(p);
     for (size_t s = 0; s < 10; ++s)

@@ -313,3 +313,59 @@ BOOST_AUTO_TEST_CASE(dump_prints_ipv6_addresses_in_full) {
         "mark=0 zone=0 use=2\n";
     BOOST_TEST(fx.t->dump(fx.now) == want);
 }
+
+// ---- lazy timers
+
+BOOST_AUTO_TEST_CASE(extended_entries_still_expire_in_deadline_then_id_order) {
+    Fx fx;
+    const Nanos t0 = fx.now;
+    fx.feed(udp_from(0));  // id 1: deadline t0+30
+    fx.now = t0 + 20 * kSecond;
+    fx.feed(udp_from(0));  // id 1: extended to t0+50 (its timer still says t0+30)
+    fx.now = t0 + 25 * kSecond;
+    fx.feed(udp_from(1));  // id 2: t0+55
+    fx.now = t0 + 20 * kSecond;
+    fx.feed(udp_from(2));  // id 3: t0+50, same deadline as id 1
+    fx.t->advance(t0 + 100 * kSecond, fx.obs);
+    BOOST_REQUIRE(fx.obs.ev.size() == 3u);
+    BOOST_TEST(fx.obs.ev[0].f.id == 1u);
+    BOOST_TEST(fx.obs.ev[0].when == t0 + 50 * kSecond);
+    BOOST_TEST(fx.obs.ev[1].f.id == 3u);
+    BOOST_TEST(fx.obs.ev[1].when == t0 + 50 * kSecond);
+    BOOST_TEST(fx.obs.ev[2].f.id == 2u);
+    BOOST_TEST(fx.obs.ev[2].when == t0 + 55 * kSecond);
+}
+
+BOOST_AUTO_TEST_CASE(shortened_deadline_fires_at_the_new_time) {
+    Fx fx;
+    fx.handshake();  // 432000 s
+    fx.now += kSecond;
+    fx.c(tf::rst, 1001, 0);  // 10 s
+    fx.t->advance(fx.now + 10 * kSecond - 1, fx.obs);
+    BOOST_TEST(fx.t->size() == 1u);
+    fx.t->advance(fx.now + 10 * kSecond, fx.obs);
+    BOOST_TEST(fx.t->size() == 0u);
+    BOOST_REQUIRE(fx.obs.ev.size() == 1u);
+    BOOST_TEST(fx.obs.ev[0].when == fx.now + 10 * kSecond);
+    BOOST_TEST(fx.t->check() == "");
+}
+
+BOOST_AUTO_TEST_CASE(many_shortened_timers_are_compacted_and_still_fire) {
+    Config c;
+    c.ct_max = 0;
+    Fx fx(c);
+    const int n = 3000;  // SYN 120 s, SYN/ACK 60 s, RST 10 s: three timer elements each
+    for (int i = 0; i < n; ++i) {
+        const uint16_t port = uint16_t(20000 + i);
+        fx.feed(tcp_pkt(C, port, S, SP, tf::syn, 1000, 0));
+        fx.feed(tcp_pkt(S, SP, C, port, tf::syn | tf::ack, 5000, 1001));
+        fx.feed(tcp_pkt(C, port, S, SP, tf::rst, 1001, 0));
+    }
+    BOOST_TEST(fx.t->check() == "");
+    BOOST_TEST(fx.t->count_by_tcp_state(TcpState::close) == size_t(n));
+    fx.t->advance(fx.now + 10 * kSecond, fx.obs);
+    BOOST_TEST(fx.t->size() == 0u);
+    BOOST_TEST(fx.obs.ev.size() == size_t(n));
+    BOOST_TEST(fx.t->check() == "");
+    for (size_t i = 1; i < fx.obs.ev.size(); ++i) BOOST_TEST_REQUIRE(fx.obs.ev[i - 1].f.id < fx.obs.ev[i].f.id);
+}
