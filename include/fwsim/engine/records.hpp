@@ -20,7 +20,11 @@ struct NatChange {
     bool src = false, dst = false, sport = false, dport = false;
     IpAddr new_src, new_dst;
     uint16_t new_sport = 0, new_dport = 0;
-    bool any() const { return src || dst || sport || dport; }
+    // An ICMP error RELATED to a NATed connection: the packet it quotes is
+    // translated back too (nf_nat_icmp_reply_translation()).
+    bool inner = false;
+    Tuple inner_from, inner_to;
+    bool any() const { return src || dst || sport || dport || inner; }
 };
 
 // The verdict record (SPEC "Verdict record"), one per capture record.

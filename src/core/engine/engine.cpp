@@ -185,7 +185,10 @@ struct Engine::Impl final : ct::Observer {
         s.destroyed = c.destroyed - last_counters.destroyed;
         s.expired = c.expired - last_counters.expired;
         s.early_drop = c.early_drop - last_counters.early_drop;
-        s.insert_failed = c.insert_failed - last_counters.insert_failed;
+        // The kernel keeps a clashing tuple when NAT finds no free one and
+        // drops the packet at confirm, counting insert_failed; fwsim drops at
+        // once (reason nat_port_exhausted) and counts it in both.
+        s.insert_failed = c.insert_failed - last_counters.insert_failed + (nat_exhausted_total - nat_exhausted_last);
         s.table_full_drops = c.table_full_drops - last_counters.table_full_drops;
         s.nat_bindings = nat_bindings;
         s.nat_port_exhausted = nat_exhausted_total - nat_exhausted_last;
@@ -608,11 +611,13 @@ struct Engine::Impl final : ct::Observer {
                 const auto& e = table.get(w.entry);
                 if (e.status & (rules::ctstatus::src_nat | rules::ctstatus::dst_nat)) ++nat_bindings;
             }
-        } else if (w.unconfirmed) {
+        } else if (w.unconfirmed || r.reason == Reason::table_full) {
+            // A connection whose first packet was dropped: a denied flow. (A
+            // table_full drop never got an entry, nor an id.)
             Tuple orig;
             tuple_of(*r.pkt, &orig);
             denied.add(orig, r.ct_id, r.pkt->ts, r.pkt->ip_len, r.rule, r.reason, flow_buf);
-            table.discard(w.entry);
+            if (w.unconfirmed) table.discard(w.entry);
         }
         if (w.entry != ct::kNoEntry && w.ctx.ct_mark_set && r.verdict == Verdict::accept)
             table.set_mark(w.entry, w.ctx.ct_mark);
@@ -630,6 +635,28 @@ struct Engine::Impl final : ct::Observer {
         if (a.sport != b.sport) r.nat.sport = true, r.nat.new_sport = b.sport;
         if (a.dport != b.dport) r.nat.dport = true, r.nat.new_dport = b.dport;
         if (a.is_icmp() && a.icmp_id != b.icmp_id) r.nat.sport = true, r.nat.new_sport = b.icmp_id;
+        if (r.has_ct && r.ct_state == CtState::related && w.entry != ct::kNoEntry && a.inner.present &&
+            a.inner.has_ports) {
+            const auto& e = table.get(w.entry);
+            if (e.status & (rules::ctstatus::src_nat | rules::ctstatus::dst_nat)) {
+                Tuple outer_to, inner_to;
+                nat::translate_icmp_error(e.orig(), e.reply(), r.ct_dir, Tuple{}, &outer_to, &inner_to);
+                Tuple inner_from;
+                inner_from.family = a.inner.family;
+                inner_from.proto = a.inner.l4proto;
+                inner_from.src = a.inner.src;
+                inner_from.dst = a.inner.dst;
+                const bool icmp = a.inner.l4proto == proto::icmp || a.inner.l4proto == proto::icmpv6;
+                inner_from.sport = icmp ? a.inner.icmp_id : a.inner.sport;
+                inner_from.dport = icmp ? uint16_t(a.inner.icmp_type << 8 | a.inner.icmp_code) : a.inner.dport;
+                if (!has_ports(inner_from.proto) && !icmp) inner_from.sport = inner_from.dport = 0;
+                if (inner_to != inner_from) {
+                    r.nat.inner = true;
+                    r.nat.inner_from = inner_from;
+                    r.nat.inner_to = inner_to;
+                }
+            }
+        }
         r.log_count = w.ctx.log_count;
         std::copy(w.ctx.logs, w.ctx.logs + w.ctx.log_count, r.logs);
         flush_flows();

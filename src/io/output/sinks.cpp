@@ -151,6 +151,7 @@ void Outputs::write_verdict(const PacketRecord& r) {
         if (r.nat.sport) j.num(p.is_icmp() ? "icmp_id" : "sport", r.nat.new_sport);
         if (r.nat.dst) j.addr("dst", f, r.nat.new_dst);
         if (r.nat.dport) j.num("dport", r.nat.new_dport);
+        if (r.nat.inner) tuple_json(j, "inner", r.nat.inner_to);
         j.end();
     }
     if (r.log_count) {
@@ -185,7 +186,8 @@ void Outputs::write_pcap(const PacketRecord& r) {
     if (r.nat.sport) to.sport = r.nat.new_sport;
     if (r.nat.dport) to.dport = r.nat.new_dport;
     std::span<uint8_t> ip(scratch_.data() + p.l3_offset, scratch_.size() - p.l3_offset);
-    nat::rewrite(ip, p.family, from, to, forwarded);
+    if (r.nat.inner) nat::rewrite_icmp_error(ip, p.family, from, to, r.nat.inner_from, r.nat.inner_to, forwarded);
+    else nat::rewrite(ip, p.family, from, to, forwarded);
     pcap_->write(p.ts, scratch_, p.wire_len);
 }
 
@@ -195,7 +197,9 @@ void Outputs::on_flow(const FlowRecord& f) {
     if (!flows_.is_open()) return;
     std::string& out = flows_.buf();
     JsonLine j(out);
-    j.begin().num("id", f.id).raw_str("l3", l3_name(f.orig.family)).raw_str("proto", proto_name(f.orig.proto));
+    j.begin();
+    if (f.id) j.num("id", f.id);  // a table_full denied flow never had a conntrack id
+    j.raw_str("l3", l3_name(f.orig.family)).raw_str("proto", proto_name(f.orig.proto));
     tuple_json(j, "orig", f.orig);
     if (f.has_reply) tuple_json(j, "reply", f.reply);
     j.ts("first_ts", f.first_ts, opt_.ts_digits).ts("last_ts", f.last_ts, opt_.ts_digits);
