@@ -483,6 +483,12 @@ private:
     }
 
     void add_match(Match m, std::string text) {
+        if (m.width > 0 && m.width <= 8) {
+            m.small = true;
+            m.v64 = get_be(m.value.b.data(), m.width);
+            m.hi64 = get_be(m.hi.b.data(), m.width);
+            m.mask64 = m.masked ? get_be(m.mask.b.data(), m.width) : ~uint64_t(0);
+        }
         p_.matches.push_back(m);
         cur_->ops.push_back(Op{true, uint32_t(p_.matches.size() - 1)});
         cur_->op_text.push_back(std::move(text));

@@ -120,13 +120,35 @@ bool load_sel(Sel s, const EvalContext& c, uint8_t* o) {
     return false;
 }
 
+// Key bytes of each selector, by Sel (a table, so that the per-packet path
+// makes no calls to find them).
+struct Widths {
+    uint8_t w[64] = {};
+};
+const Widths& widths() {
+    static const Widths t = [] {
+        Widths x;
+        for (int i = 0; i <= static_cast<int>(Sel::ip6_dscp); ++i)
+            x.w[i] = detail::type_width(detail::sel_info(static_cast<Sel>(i)).type);
+        return x;
+    }();
+    return t;
+}
+
 bool load_key(const std::array<Sel, kMaxConcat>& sel, uint8_t n, const EvalContext& c, uint8_t* out) {
+    const uint8_t* w = widths().w;
     int off = 0;
     for (uint8_t i = 0; i < n; ++i) {
         if (!load_sel(sel[i], c, out + off)) return false;
-        off += detail::type_width(detail::sel_info(sel[i]).type);
+        off += w[static_cast<int>(sel[i])];
     }
     return true;
+}
+
+inline uint64_t be_to_u64(const uint8_t* k, int w) {
+    uint64_t v = 0;
+    for (int i = 0; i < w; ++i) v = (v << 8) | k[i];
+    return v;
 }
 
 bool set_lookup(const Set& s, const uint8_t* k, uint32_t* data) {
@@ -171,6 +193,20 @@ bool eval_match(const Program& p, const Match& m, const EvalContext& c) {
     uint8_t k[kMaxKey];
     if (!load_key(m.sel, m.nsel, c, k)) return false;
     int w = m.width;
+    if (m.small && m.op != MatchOp::lookup && m.op != MatchOp::not_lookup) {
+        const uint64_t x = be_to_u64(k, w) & m.mask64;
+        switch (m.op) {
+        case MatchOp::eq: return x == m.v64;
+        case MatchOp::ne: return x != m.v64;
+        case MatchOp::lt: return x < m.v64;
+        case MatchOp::gt: return x > m.v64;
+        case MatchOp::le: return x <= m.v64;
+        case MatchOp::ge: return x >= m.v64;
+        case MatchOp::range: return x >= m.v64 && x <= m.hi64;
+        case MatchOp::not_range: return x < m.v64 || x > m.hi64;
+        default: break;
+        }
+    }
     if (m.masked)
         for (int i = 0; i < w; ++i) k[i] &= m.mask.b[size_t(i)];
     switch (m.op) {
@@ -303,7 +339,6 @@ void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trac
         const Verdict_* act = nullptr;
         Verdict_ tmp;
         bool decided_reject = false;
-        std::string fired;
         for (size_t i = 0; i < r.ops.size() && !act && !decided_reject; ++i) {
             const Op& op = r.ops[i];
             if (op.is_match) {

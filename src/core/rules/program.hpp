@@ -33,6 +33,9 @@ struct Match {
     std::array<detail::Sel, kMaxConcat> sel{};
     uint8_t nsel = 0;
     uint8_t width = 0;  // bytes of the (concatenated) key
+    // Keys of 8 bytes or less are compared as integers (most matches).
+    bool small = false;
+    uint64_t v64 = 0, hi64 = 0, mask64 = ~uint64_t(0);
     MatchOp op = MatchOp::eq;
     bool masked = false;
     Key mask;           // applied to the loaded key before comparing
