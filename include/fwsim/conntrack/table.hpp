@@ -161,27 +161,29 @@ struct TcpTrack {
 
 // One tracked connection, read through Table::get(). Change it only through
 // Table's methods. Fields are public for cheap reads by the engine and NAT.
-struct Entry {
+struct alignas(64) Entry {
+    // The hash nodes first: a chain walk reads the tuple and the link from
+    // the entry's first two cache lines only.
     Tuple tuple[2];             // [original], [reply] (reply is rewritten by alter_reply for NAT)
-    uint64_t id = 0;
-    Nanos first_ts = 0, last_ts = 0;
-    Nanos deadline = 0;         // absolute timeout (ct->timeout)
-    uint64_t pkts[2] = {}, bytes[2] = {};
+    uint32_t next[2] = {};      // table internal: hash chain links (node ids), per direction
     uint32_t status = 0;        // rules::ctstatus bits
     uint32_t mark = 0;
     uint32_t rule = 0;
+    bool live = false;          // table internal
+    bool confirmed = false;     // table internal
+    bool dying = false;         // table internal: killed, slot freed at the next in()/advance()/finish()
+    uint64_t id = 0;
+    Nanos first_ts = 0, last_ts = 0;
+    Nanos deadline = 0;         // absolute timeout (ct->timeout)
+    Nanos timer_key = 0;        // table internal: key of its live timer element (<= deadline)
+    uint64_t pkts[2] = {}, bytes[2] = {};
     TcpTrack tcp;               // TCP only
-    Nanos stream_ts = 0;        // UDP: first packet + 2 s (ct->proto.udp.stream_ts)
-    // --- table internals
-    uint32_t next[2] = {};      // hash chain links (node ids), per direction
-    Nanos timer_key = 0;        // key of its live timer element (<= deadline)
-    bool live = false;
-    bool confirmed = false;
-    bool dying = false;         // killed, slot freed at the next in()/advance()/finish()
 
     const Tuple& orig() const { return tuple[0]; }
     const Tuple& reply() const { return tuple[1]; }
     TcpState tcp_state() const { return tcp.state; }
+    // UDP: ct->proto.udp.stream_ts, 2 s after the first packet
+    Nanos stream_ts() const { return first_ts + 2 * kSecond; }
 };
 
 // nf_conntrack_buckets: Linux sizes the hash from RAM, 262144 on a machine

@@ -19,12 +19,12 @@ Outcome udp_packet(Entry& en, bool confirmed, Nanos now, bool checksum_bad, cons
         o.kind = Outcome::invalid;
         return o;
     }
-    if (!confirmed) en.stream_ts = now + 2 * kSecond;
+    (void)confirmed;  // stream_ts = now + 2 s at creation: first_ts + 2 s
     o.refresh = true;
     o.timeout = secs(cfg.udp_unreplied);
     if (en.status & st::seen_reply) {
         bool stream = false;
-        if (now > en.stream_ts) {  // time_after(jiffies, stream_ts)
+        if (now > en.stream_ts()) {  // time_after(jiffies, stream_ts)
             o.timeout = secs(cfg.udp_stream);
             stream = (en.status & st::assured) == 0;
         }

@@ -64,6 +64,9 @@ Table::Table(const Config& cfg, uint32_t htable_size) : cfg_(cfg) {
     const uint32_t n = pow2_at_least(std::clamp<uint64_t>(want, 16, 1u << 20));
     buckets_.assign(n, kNil);
     bucket_mask_ = n - 1;
+    // Address space only (nothing is touched until used): the slab then never
+    // moves while it fills up to ct.max.
+    if (cfg.ct_max != 0) slots_.reserve(std::min<uint64_t>(cfg.ct_max + 1, 1u << 20));
 }
 
 // ---------------------------------------------------------------- slab
