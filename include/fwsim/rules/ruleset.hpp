@@ -4,6 +4,7 @@
 // program with no allocation and no string compares.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -129,11 +130,32 @@ public:
     // `counter` statement values, by counter id (see Program).
     std::span<const RuleCounter> counters() const { return counters_; }
 
+    // Elements added at run time to a named set (`add @s { ip saddr }`,
+    // `update @s { ... limit rate ... }`, `meter`): an open-addressing table
+    // per dynamic set, grown when half full; expiry in capture time.
+    struct DynEntry {
+        std::array<uint8_t, 40> key{};
+        int64_t expires = 0;  // capture ns; kNever: no timeout
+        bool used = false;    // slot holds a key (it may have expired or been deleted)
+        bool live = false;    // not deleted
+        LimitState limit;     // the element's own `limit`
+        RuleCounter counter;  // the element's own `counter`
+    };
+    struct DynTable {
+        std::vector<DynEntry> slots;
+        uint32_t used = 0;  // slots with a key
+    };
+    static constexpr int64_t kNever = INT64_MAX;
+    // Live elements of dynamic set `set` (a Program set index) at time `now`.
+    size_t dyn_size(uint32_t set, int64_t now) const;
+
 private:
     friend class Ruleset;
+    friend struct DynAccess;
     std::vector<RuleCounter> hits_;
     std::vector<RuleCounter> counters_;
     std::vector<LimitState> limits_;
+    std::vector<DynTable> dyn_;  // by Program set index (empty tables for static sets)
 };
 
 }  // namespace fwsim::rules

@@ -60,10 +60,19 @@ struct MatchAst {
 
 struct StmtAst {
     enum class K : uint8_t {
-        verdict, counter, log, limit, meta_mark_set, ct_mark_set, notrack, nat, reject, vmap,
+        verdict, counter, log, limit, meta_mark_set, ct_mark_set, notrack, nat, reject, vmap, dynset,
     };
     K k = K::verdict;
     Loc loc;
+    // dynset: add/update/delete @set { key [timeout T] [limit ...] [counter] }, or meter
+    std::string dyn_op;              // add, update, delete
+    std::string dyn_set;             // set name (meter: the meter's name)
+    bool meter = false;
+    uint32_t meter_size = 65535;
+    uint64_t dyn_timeout_ms = 0;     // 0: the set's timeout
+    std::vector<SelRef> dyn_key;
+    bool dyn_has_limit = false, dyn_has_counter = false;
+    std::vector<StmtAst> dyn_stmts;  // the element's limit (at most one)
     // verdict: accept drop return continue jump goto (reject is its own kind)
     std::string verdict;
     std::string target;
@@ -121,6 +130,10 @@ struct SetAst {
     bool has_data = false;
     Type data = Type::verdict;
     bool interval = false;
+    bool dynamic = false;          // flags dynamic, or a meter
+    bool has_timeout_flag = false; // flags timeout
+    uint64_t timeout_ms = 0;       // default element timeout, 0: none
+    uint32_t size = 65535;         // at most this many elements (nft's default size)
     std::vector<Val> elements;
     Loc type_loc;
 };

@@ -274,6 +274,10 @@ private:
         // owner chain for map verdict jumps: none (uint32 max) - checked on use
         uint32_t id = build_set(s.name, ks, s.elements, s.is_map, s.data, s.interval, true, s.loc,
                                 UINT32_MAX, t);
+        Set& ps = p_.sets[id];
+        ps.dynamic = s.dynamic || s.has_timeout_flag;
+        ps.max_elems = s.size;
+        ps.timeout_ns = int64_t(s.timeout_ms) * 1'000'000;
         set_ids_[key(t, s.name)] = id;
         named_sets_[id] = &s;
     }
@@ -697,6 +701,9 @@ private:
         case StmtAst::K::nat:
             compile_nat(t, cid, s);
             return;
+        case StmtAst::K::dynset:
+            compile_dynset(t, s);
+            return;
         case StmtAst::K::vmap: {
             x.k = Stmt::K::vmap;
             KeyShape ks = shape_of(s.map_lhs);
@@ -715,6 +722,54 @@ private:
         }
         (void)c;
     }
+
+    void compile_dynset(TableAst& t, StmtAst& s) {
+        KeyShape ks = shape_of(s.dyn_key);
+        DynSpec d;
+        d.op = s.dyn_op == "add" ? DynSpec::Op::add : s.dyn_op == "update" ? DynSpec::Op::update : DynSpec::Op::delete_;
+        fill_sels(s.dyn_key, d.sel, d.nsel, d.width);
+        auto it = set_ids_.find(key(t, s.dyn_set));
+        if (s.meter) {
+            // a meter is a dynamic set of its own name (nft turns it into one)
+            if (it == set_ids_.end()) {
+                Set ms;
+                ms.name = s.dyn_set;
+                shape_set(ms, ks);
+                ms.dynamic = true;
+                ms.max_elems = s.meter_size;
+                p_.sets.push_back(std::move(ms));
+                it = set_ids_.emplace(key(t, s.dyn_set), uint32_t(p_.sets.size() - 1)).first;
+                meter_types_[it->second] = ks.types;
+            } else if (!meter_types_.count(it->second) || meter_types_[it->second] != ks.types) {
+                fail(s.target_loc, "meter \"" + s.dyn_set + "\" clashes with a set or meter of another type");
+            }
+        } else {
+            if (it == set_ids_.end()) fail(s.target_loc, "set \"" + s.dyn_set + "\" does not exist");
+            auto nit = named_sets_.find(it->second);
+            if (nit != named_sets_.end()) {
+                SetAst* sa = nit->second;
+                if (sa->is_map) fail(s.target_loc, "adding to maps from rules is not supported by fwsim");
+                if (sa->key != ks.types)
+                    fail(s.target_loc, "type mismatch: " + ks.what + " cannot be added to \"" + s.dyn_set + "\"");
+                if (s.dyn_timeout_ms && !sa->has_timeout_flag)
+                    fail(s.loc, "set \"" + s.dyn_set + "\" needs 'flags timeout' for element timeouts");
+            }
+            p_.sets[it->second].dynamic = true;
+        }
+        d.set = it->second;
+        d.timeout_ns = int64_t(s.dyn_timeout_ms) * 1'000'000;
+        d.counter = s.dyn_has_counter;
+        if (s.dyn_has_limit) {
+            d.has_limit = true;
+            d.limit = limit_spec(s.dyn_stmts[0]);
+        }
+        p_.dynsets.push_back(d);
+        Stmt x;
+        x.k = Stmt::K::dynset;
+        x.index = uint32_t(p_.dynsets.size() - 1);
+        add_stmt(x, (s.meter ? "meter " : s.dyn_op + " @") + s.dyn_set);
+    }
+    std::map<uint32_t, std::vector<Type>> meter_types_;
 
     LimitSpec limit_spec(const StmtAst& s) {
         // as nft_limit_init() in net/netfilter/nft_limit.c

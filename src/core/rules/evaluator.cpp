@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dynamic_set.hpp"
 #include "program.hpp"
 #include "values.hpp"
 
@@ -187,7 +188,10 @@ bool set_lookup(const Set& s, const uint8_t* k, uint32_t* data) {
     return false;
 }
 
-bool eval_match(const Program& p, const Match& m, const EvalContext& c) {
+// Static elements first, then those rules added (dynamic sets).
+bool in_set(const Program& p, const RuntimeState& st, uint32_t set, const uint8_t* k, int64_t now);
+
+bool eval_match(const Program& p, const Match& m, const EvalContext& c, const RuntimeState& st) {
     if (m.op == MatchOp::always) return true;
     if (m.op == MatchOp::never) return false;
     uint8_t k[kMaxKey];
@@ -220,8 +224,8 @@ bool eval_match(const Program& p, const Match& m, const EvalContext& c) {
         return key_cmp(k, m.value.b.data(), w) >= 0 && key_cmp(k, m.hi.b.data(), w) <= 0;
     case MatchOp::not_range:
         return key_cmp(k, m.value.b.data(), w) < 0 || key_cmp(k, m.hi.b.data(), w) > 0;
-    case MatchOp::lookup: return set_lookup(p.sets[m.set], k, nullptr);
-    case MatchOp::not_lookup: return !set_lookup(p.sets[m.set], k, nullptr);
+    case MatchOp::lookup: return in_set(p, st, m.set, k, c.now);
+    case MatchOp::not_lookup: return !in_set(p, st, m.set, k, c.now);
     case MatchOp::always: return true;
     case MatchOp::never: return false;
     }
@@ -280,6 +284,44 @@ NatOutcome do_nat(const Program& p, const NatSpec& n, EvalContext& c) {
     if (r.has_addr && r.family != Family::none && r.family != c.pkt->family) return NatOutcome::skipped;
     c.nat = r;
     return NatOutcome::fired;
+}
+
+}  // namespace
+
+// Runs add/update/delete @set as nft_dynset_eval(); false means NFT_BREAK.
+struct DynAccess {
+    static bool run(const Program& p, const DynSpec& d, EvalContext& c, RuntimeState& st, uint32_t len) {
+        uint8_t k[kMaxKey];
+        if (!load_key(d.sel, d.nsel, c, k)) return false;
+        const Set& s = p.sets[d.set];
+        RuntimeState::DynTable& t = st.dyn_[d.set];
+        if (d.op == DynSpec::Op::delete_) {
+            detail::dyn_delete(t, k, s.width);
+            return true;
+        }
+        if (set_lookup(s, k, nullptr)) return true;  // a declared element: nothing to add
+        bool created = false;
+        RuntimeState::DynEntry* e = detail::dyn_upsert(t, k, s.width, c.now, s.max_elems, &created);
+        if (!e) return false;  // the set is full
+        const int64_t timeout = d.timeout_ns ? d.timeout_ns : s.timeout_ns;
+        if (created) e->expires = timeout ? c.now + timeout : RuntimeState::kNever;
+        else if (d.op == DynSpec::Op::update && e->expires != RuntimeState::kNever) e->expires = c.now + timeout;
+        if (d.counter) {
+            e->counter.packets++;
+            e->counter.bytes += len;
+        }
+        if (d.has_limit && limit_breaks(d.limit, e->limit, c.now, len)) return false;
+        return true;
+    }
+    static const RuntimeState::DynTable& table(const RuntimeState& st, uint32_t set) { return st.dyn_[set]; }
+};
+
+namespace {
+
+bool in_set(const Program& p, const RuntimeState& st, uint32_t set, const uint8_t* k, int64_t now) {
+    const Set& s = p.sets[set];
+    if (set_lookup(s, k, nullptr)) return true;
+    return s.dynamic && detail::dyn_find(DynAccess::table(st, set), k, s.width, now) != nullptr;
 }
 
 std::string rule_label(const Program& p, uint32_t rid) {
@@ -342,7 +384,7 @@ void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trac
         for (size_t i = 0; i < r.ops.size() && !act && !decided_reject; ++i) {
             const Op& op = r.ops[i];
             if (op.is_match) {
-                if (!eval_match(p, p.matches[op.index], ctx)) {
+                if (!eval_match(p, p.matches[op.index], ctx, st)) {
                     failed = int(i);
                     break;
                 }
@@ -403,6 +445,12 @@ void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trac
                 ctx.reject_type = s.reject_type;
                 ctx.reject_code = s.reject_code;
                 decided_reject = true;
+                break;
+            case Stmt::K::dynset:
+                if (!DynAccess::run(p, p.dynsets[s.index], ctx, st, len)) {
+                    failed = int(i);
+                    stop = true;
+                }
                 break;
             case Stmt::K::vmap: {
                 uint8_t k[kMaxKey];

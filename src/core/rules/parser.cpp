@@ -485,6 +485,30 @@ private:
         return base;
     }
 
+    // nft's time format: 1d2h3m4s5ms, or a number of seconds.
+    uint64_t parse_time(const Token& t) {
+        if (auto n = parse_int(t)) return uint64_t(*n) * 1000;
+        uint64_t total = 0;
+        const std::string& x = t.text;
+        size_t i = 0;
+        bool any = false;
+        while (i < x.size()) {
+            uint64_t v = 0;
+            size_t d = i;
+            while (i < x.size() && x[i] >= '0' && x[i] <= '9') v = v * 10 + uint64_t(x[i++] - '0');
+            if (i == d || v > (uint64_t(1) << 40)) fail(t.loc, "invalid time \"" + x + "\"");
+            std::string unit;
+            while (i < x.size() && x[i] >= 'a' && x[i] <= 'z') unit += x[i++];
+            uint64_t mul = unit == "d" ? 86400000 : unit == "h" ? 3600000 : unit == "m" ? 60000
+                           : unit == "s" ? 1000 : unit == "ms" ? 1 : 0;
+            if (mul == 0) fail(t.loc, "invalid time \"" + x + "\"");
+            total += v * mul;
+            any = true;
+        }
+        if (!any) fail(t.loc, "invalid time \"" + x + "\"");
+        return total;
+    }
+
     void number() {
         Token n = next();
         if (!parse_int(n)) unexpected(n, "number");
@@ -554,15 +578,24 @@ private:
                 do {
                     Token f = next();
                     if (f.is_word("interval")) s->interval = true;
-                    else if (!(f.is_word("constant") || f.is_word("timeout") || f.is_word("dynamic")))
+                    else if (f.is_word("dynamic")) s->dynamic = true;
+                    else if (f.is_word("timeout")) s->has_timeout_flag = true;
+                    else if (!f.is_word("constant"))
                         fail(f.loc, "unknown set flag \"" + f.text + "\"");
                 } while (accept(","));
+            } else if (t.is_word("timeout")) {
+                s->timeout_ms = parse_time(next());
+                s->has_timeout_flag = true;
+            } else if (t.is_word("size")) {
+                Token n = next();
+                auto v = parse_int(n);
+                if (!v || *v == 0 || *v > UINT32_MAX) fail(n.loc, "invalid set size \"" + n.text + "\"");
+                s->size = uint32_t(*v);
             } else if (t.is_word("elements")) {
                 expect("=");
                 Val v = parse_set();
                 for (auto& e : v.kids) s->elements.push_back(std::move(e));
-            } else if (t.is_word("size") || t.is_word("timeout") || t.is_word("gc-interval") ||
-                       t.is_word("policy") || t.is_word("comment")) {
+            } else if (t.is_word("gc-interval") || t.is_word("policy") || t.is_word("comment")) {
                 next();
             } else if (t.is_word("auto-merge") || t.is_word("counter")) {
             } else {
@@ -696,6 +729,30 @@ private:
             next();
             Token c = next();
             if (c.kind != Token::Kind::string && c.kind != Token::Kind::word) unexpected(c, "string");
+        } else if ((w == "add" || w == "update" || w == "delete") && peek(1).kind == Token::Kind::setref) {
+            next();
+            StmtAst s = stmt(StmtAst::K::dynset, t.loc);
+            s.dyn_op = w;
+            Token ref = next();
+            s.dyn_set = ref.text;
+            s.target_loc = ref.loc;
+            dynset_body(s);
+            r.items.push_back(std::move(s));
+        } else if (w == "meter") {
+            next();
+            StmtAst s = stmt(StmtAst::K::dynset, t.loc);
+            s.dyn_op = "update";
+            s.meter = true;
+            s.target_loc = peek().loc;
+            s.dyn_set = expect_name("meter name");
+            if (accept("size")) {
+                Token n = next();
+                auto v = parse_int(n);
+                if (!v || *v == 0 || *v > UINT32_MAX) fail(n.loc, "invalid meter size \"" + n.text + "\"");
+                s.meter_size = uint32_t(*v);
+            }
+            dynset_body(s);
+            r.items.push_back(std::move(s));
         } else if (w == "ct" && peek(1).is_word("count")) {
             next();
             next();
@@ -710,6 +767,38 @@ private:
             if (!sel) unexpected(t);
             parse_match(r, *sel);
         }
+    }
+
+    // { key [timeout T] [limit rate ...] [counter] } of add/update/delete/meter
+    void dynset_body(StmtAst& s) {
+        expect("{");
+        s.dyn_key.push_back(selector_required());
+        while (accept(".")) s.dyn_key.push_back(selector_required());
+        for (;;) {
+            Token t = peek();
+            if (t.is("}")) {
+                next();
+                break;
+            }
+            if (t.is_word("timeout")) {
+                next();
+                s.dyn_timeout_ms = parse_time(next());
+            } else if (t.is_word("limit")) {
+                next();
+                if (s.dyn_has_limit) fail(t.loc, "one limit per element is supported by fwsim");
+                s.dyn_has_limit = true;
+                s.dyn_stmts.push_back(parse_limit(t));
+            } else if (t.is_word("counter")) {
+                next();
+                if (accept("packets")) number();
+                if (accept("bytes")) number();
+                s.dyn_has_counter = true;
+            } else {
+                unexpected(t, "timeout, limit, counter or '}'");
+            }
+        }
+        if (s.dyn_op == "delete" && (s.dyn_has_limit || s.dyn_has_counter || s.dyn_timeout_ms))
+            fail(s.loc, "delete takes only a key");
     }
 
     void parse_match(RuleAst& r, SelRef first) {

@@ -63,9 +63,20 @@ struct NatSpec {
     uint32_t set = 0;
 };
 
+// add/update/delete @set { key ... } (nft_dynset.c)
+struct DynSpec {
+    enum class Op : uint8_t { add, update, delete_ } op = Op::add;
+    uint32_t set = 0;
+    int64_t timeout_ns = 0;  // 0: the set's
+    bool has_limit = false, counter = false;
+    LimitSpec limit;
+    std::array<detail::Sel, kMaxConcat> sel{};
+    uint8_t nsel = 0, width = 0;
+};
+
 struct Stmt {
     enum class K : uint8_t {
-        verdict, counter, log, limit, meta_mark_set, ct_mark_set, notrack, nat, reject, vmap,
+        verdict, counter, log, limit, meta_mark_set, ct_mark_set, notrack, nat, reject, vmap, dynset,
     };
     K k = K::verdict;
     Verdict_ verdict;
@@ -118,6 +129,9 @@ struct Set {
         Key lo, hi;
         uint32_t data = 0;  // map: index into verdicts/nat_data
     };
+    bool dynamic = false;     // rules add elements at run time (RuntimeState::dyn_)
+    uint32_t max_elems = 65535;
+    int64_t timeout_ns = 0;   // default timeout of added elements, 0: none
     std::vector<Elem> elems;  // sorted by lo (exact or single-component intervals, non-overlapping)
     bool has_wildcard = false;
     uint32_t wildcard_data = 0;
@@ -141,6 +155,7 @@ struct Program {
     std::vector<NatData> nat_data;
     std::vector<NatSpec> nats;
     std::vector<LimitSpec> limits;
+    std::vector<DynSpec> dynsets;
     std::vector<std::string> log_prefixes;
     uint32_t counter_count = 0;
     bool uses_ct = false;

@@ -1,5 +1,6 @@
 #include "fwsim/rules/ruleset.hpp"
 
+#include "dynamic_set.hpp"
 #include "parser.hpp"
 #include "program.hpp"
 
@@ -40,6 +41,11 @@ bool Ruleset::uses_ct() const { return prog_->uses_ct; }
 RuntimeState::RuntimeState(const Ruleset& rs)
     : hits_(rs.program().rules.size()),
       counters_(rs.program().counter_count),
-      limits_(rs.program().limits.size()) {}
+      limits_(rs.program().limits.size()),
+      dyn_(rs.program().sets.size()) {}
+
+size_t RuntimeState::dyn_size(uint32_t set, int64_t now) const {
+    return set < dyn_.size() ? detail::dyn_live(dyn_[set], now) : 0;
+}
 
 }  // namespace fwsim::rules

@@ -169,3 +169,10 @@ BAD(blank_line_inside_a_set_is_an_error_as_in_nft,
 BAD(unbalanced_brace_in_define_is_an_error, "define ifs = { { \"lan0\" }\ntable ip t {\n}\n", 1, 8, "unbalanced '{'")
 BAD(unknown_chain_flag_is_an_error, "table ip t {\nchain c {\nflags accept\n}\n}\n", 3, 7, "expecting offload")
 BAD(family_keyword_is_not_a_chain_name, "table ip t {\nchain inet {\n}\n}\n", 2, 7, "syntax error, unexpected inet")
+BAD(add_to_missing_set_is_an_error, in_chain("add @nope { ip saddr }"), 3, 5, "set \"nope\" does not exist")
+BAD(add_with_wrong_key_type_is_an_error,
+    "table inet f {\nset s { type ipv4_addr; flags dynamic; }\nchain c {\nadd @s { tcp dport }\n}\n}\n", 4, 5,
+    "cannot be added to \"s\"")
+BAD(element_timeout_needs_timeout_flag,
+    "table inet f {\nset s { type ipv4_addr; flags dynamic; }\nchain c {\nadd @s { ip saddr timeout 1m }\n}\n}\n", 4, 1,
+    "needs 'flags timeout'")
