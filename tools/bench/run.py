@@ -6,7 +6,7 @@
 
 Generates what is missing (captures with fwsim-gen, rulesets with
 gen_rules.py) under --out-dir, then runs each case once (best of --repeat)
-and measures wall time, CPU time, peak RSS (os.wait4 rusage) and RSS over
+and measures wall time, CPU time, peak RSS (/usr/bin/time) and RSS over
 time (/proc/PID/status, sampled), prints a table and writes bench.json.
 A case that fails (fwsim missing, an option not implemented yet, a crash) is
 recorded as failed with its exit status and the tail of its stderr; the
@@ -129,7 +129,7 @@ def child_pid(pid):
         return None
 
 
-def measure(cmd, stdout_path):
+def measure(cmd, stdout_path, timeout):
     """Runs cmd; returns (rc, wall s, cpu s, peak RSS KB, RSS samples [(t, KB)], stderr tail).
 
     Peak RSS comes from /usr/bin/time, not from our own wait4(): execve folds
@@ -145,6 +145,7 @@ def measure(cmd, stdout_path):
         p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", time_path] + cmd, stdout=out, stderr=err)
         samples = []
         target = None
+        timed_out = False
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
             if pid == p.pid:
@@ -153,11 +154,20 @@ def measure(cmd, stdout_path):
             rss = vmrss_kb(target) if target else None
             if rss is not None:
                 samples.append((round(time.monotonic() - t0, 3), rss))
+            if time.monotonic() - t0 > timeout:
+                try:
+                    os.kill(target or p.pid, 9)  # fwsim itself; time(1) then reports and exits
+                except ProcessLookupError:
+                    pass
+                timed_out = True
             time.sleep(0.05)
         wall = time.monotonic() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
     with open(err_path, "rb") as f:
         tail = f.read()[-1500:].decode("utf-8", "replace").strip()
+    if timed_out:
+        tail = f"killed after the {timeout} s timeout (--timeout)"
+        p.returncode = p.returncode or -9
     peak = None
     try:
         with open(time_path) as f:
@@ -180,7 +190,7 @@ def rss_flatness(samples, peak):
     return round(peak / first, 3) if first else None
 
 
-def run_case(name, cap_path, cap_n, ruleset, opts, bins, rules_dir, res_dir):
+def run_case(name, cap_path, cap_n, ruleset, opts, bins, rules_dir, res_dir, timeout):
     out = os.path.join(res_dir, name)
     if ruleset is None:
         cmd = [bins["floor"], cap_path]
@@ -191,7 +201,7 @@ def run_case(name, cap_path, cap_n, ruleset, opts, bins, rules_dir, res_dir):
     if not os.path.exists(cmd[0]):
         res.update(status="failed", error=f"{os.path.relpath(cmd[0], REPO)} not built")
         return res
-    rc, wall, cpu, peak, samples, tail = measure(cmd, out + ".stdout")
+    rc, wall, cpu, peak, samples, tail = measure(cmd, out + ".stdout", timeout)
     if peak is None:  # time(1) output unreadable: fall back on the sampled maximum
         peak = max((kb for _, kb in samples), default=0)
     res.update(rc=rc, seconds=round(wall, 4), cpu_seconds=round(cpu, 4), peak_rss_kb=peak,
@@ -291,6 +301,7 @@ def main():
     ap.add_argument("--only", help="comma-separated case names (see --list)")
     ap.add_argument("--out-dir", default=os.path.join(REPO, "bench-out"))
     ap.add_argument("--json", help="where to write the results (default OUT_DIR/bench.json)")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds before a case is killed (default 900)")
     ap.add_argument("--repeat", type=int, default=1, help="run each case R times, keep the fastest")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
     args = ap.parse_args()
@@ -331,7 +342,8 @@ def main():
         best = None
         for _ in range(max(1, args.repeat)):
             log(f"running {name} ...")
-            res = run_case(name, caps[cap], specs[cap]["packets"], ruleset, opts, bins, rules_dir, res_dir)
+            res = run_case(name, caps[cap], specs[cap]["packets"], ruleset, opts, bins, rules_dir, res_dir,
+                           args.timeout)
             if best is None or (res.get("status") == "ok" and
                                 (best.get("status") != "ok" or res["seconds"] < best["seconds"])):
                 best = res
