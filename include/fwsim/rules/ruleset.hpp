@@ -156,6 +156,7 @@ private:
     std::vector<RuleCounter> counters_;
     std::vector<LimitState> limits_;
     std::vector<DynTable> dyn_;  // by Program set index (empty tables for static sets)
+    std::vector<uint64_t> quota_used_;  // bytes consumed, by quota statement
 };
 
 }  // namespace fwsim::rules

@@ -60,10 +60,12 @@ struct MatchAst {
 
 struct StmtAst {
     enum class K : uint8_t {
-        verdict, counter, log, limit, meta_mark_set, ct_mark_set, notrack, nat, reject, vmap, dynset,
+        verdict, counter, log, limit, meta_mark_set, ct_mark_set, notrack, nat, reject, vmap, dynset, quota,
     };
     K k = K::verdict;
     Loc loc;
+    // quota [over|until] N bytes [used M bytes]
+    uint64_t quota_bytes = 0, quota_used = 0;
     // dynset: add/update/delete @set { key [timeout T] [limit ...] [counter] }, or meter
     std::string dyn_op;              // add, update, delete
     std::string dyn_set;             // set name (meter: the meter's name)

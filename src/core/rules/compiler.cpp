@@ -704,6 +704,12 @@ private:
         case StmtAst::K::dynset:
             compile_dynset(t, s);
             return;
+        case StmtAst::K::quota:
+            x.k = Stmt::K::quota;
+            x.index = uint32_t(p_.quotas.size());
+            p_.quotas.push_back(Program::Quota{s.quota_bytes, s.quota_used, s.over});
+            add_stmt(x, "quota");
+            return;
         case StmtAst::K::vmap: {
             x.k = Stmt::K::vmap;
             KeyShape ks = shape_of(s.map_lhs);

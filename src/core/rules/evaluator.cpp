@@ -446,6 +446,19 @@ void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trac
                 ctx.reject_code = s.reject_code;
                 decided_reject = true;
                 break;
+            case Stmt::K::quota: {
+                // nft_quota_do_eval() in net/netfilter/nft_quota.c: over once
+                // consumed > quota (the kernel's "match correctly when the
+                // quota just depleted"); `over` inverts
+                const Program::Quota& q = p.quotas[s.index];
+                uint64_t& used = st.quota_used_[s.index];
+                used += len;
+                if ((used > q.bytes) != q.over) {
+                    failed = int(i);
+                    stop = true;
+                }
+                break;
+            }
             case Stmt::K::dynset:
                 if (!DynAccess::run(p, p.dynsets[s.index], ctx, st, len)) {
                     failed = int(i);

@@ -40,7 +40,7 @@ bool is_keyword(std::string_view w) {
     static constexpr std::string_view kws[] = {
         "accept", "drop", "reject", "jump", "goto", "return", "continue", "counter", "log", "limit",
         "masquerade", "redirect", "notrack", "iifname", "oifname", "iif", "oif", "meta",
-        "ct", "comment", "vmap", "map", "queue", "th", "saddr", "daddr", "sport", "dport", "inet", "arp",
+        "ct", "comment", "vmap", "map", "queue", "quota", "th", "saddr", "daddr", "sport", "dport", "inet", "arp",
         "bridge", "netdev", "table", "chain"};
     for (auto k : kws)
         if (k == w) return true;
@@ -509,6 +509,17 @@ private:
         return total;
     }
 
+    // N bytes|kbytes|mbytes (quota)
+    uint64_t parse_bytes() {
+        Token n = next();
+        auto v = parse_int(n);
+        if (!v) unexpected(n, "number");
+        Token u = next();
+        uint64_t mul = u.is_word("bytes") ? 1 : u.is_word("kbytes") ? 1024 : u.is_word("mbytes") ? 1024 * 1024 : 0;
+        if (!mul) unexpected(u, "bytes, kbytes or mbytes");
+        return uint64_t(*v) * mul;
+    }
+
     void number() {
         Token n = next();
         if (!parse_int(n)) unexpected(n, "number");
@@ -710,6 +721,14 @@ private:
         } else if (w == "limit") {
             next();
             r.items.push_back(parse_limit(t));
+        } else if (w == "quota") {
+            next();
+            StmtAst s = stmt(StmtAst::K::quota, t.loc);
+            if (accept("over")) s.over = true;
+            else accept("until");
+            s.quota_bytes = parse_bytes();
+            if (accept("used")) s.quota_used = parse_bytes();
+            r.items.push_back(std::move(s));
         } else if (w == "notrack") {
             next();
             r.items.push_back(stmt(StmtAst::K::notrack, t.loc));

@@ -76,7 +76,7 @@ struct DynSpec {
 
 struct Stmt {
     enum class K : uint8_t {
-        verdict, counter, log, limit, meta_mark_set, ct_mark_set, notrack, nat, reject, vmap, dynset,
+        verdict, counter, log, limit, meta_mark_set, ct_mark_set, notrack, nat, reject, vmap, dynset, quota,
     };
     K k = K::verdict;
     Verdict_ verdict;
@@ -156,6 +156,11 @@ struct Program {
     std::vector<NatSpec> nats;
     std::vector<LimitSpec> limits;
     std::vector<DynSpec> dynsets;
+    struct Quota {
+        uint64_t bytes = 0, used = 0;
+        bool over = false;  // NFT_QUOTA_F_INV
+    };
+    std::vector<Quota> quotas;
     std::vector<std::string> log_prefixes;
     uint32_t counter_count = 0;
     bool uses_ct = false;

@@ -42,7 +42,9 @@ RuntimeState::RuntimeState(const Ruleset& rs)
     : hits_(rs.program().rules.size()),
       counters_(rs.program().counter_count),
       limits_(rs.program().limits.size()),
-      dyn_(rs.program().sets.size()) {}
+      dyn_(rs.program().sets.size()) {
+    for (const auto& q : rs.program().quotas) quota_used_.push_back(q.used);
+}
 
 size_t RuntimeState::dyn_size(uint32_t set, int64_t now) const {
     return set < dyn_.size() ? detail::dyn_live(dyn_[set], now) : 0;

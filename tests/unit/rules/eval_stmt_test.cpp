@@ -219,3 +219,23 @@ BOOST_AUTO_TEST_CASE(snat_to_a_prefix_is_the_range_of_its_addresses) {
     BOOST_TEST(n.addr_min == addr("10.9.0.0"));
     BOOST_TEST(n.addr_max == addr("10.9.255.255"));
 }
+
+BOOST_AUTO_TEST_CASE(quota_matches_until_the_bytes_are_used_and_over_after) {
+    // 60-byte packets, quota 150 bytes: 2 packets fit (120), the third makes 180 > 150
+    auto rs = chain("quota 150 bytes accept\nquota over 150 bytes drop");
+    RuntimeState st(rs);
+    auto p = udp("1.1.1.1", 1, "2.2.2.2", 2);
+    BOOST_TEST(run(rs, st, p, Hook::input).verdict == Verdict::accept);
+    BOOST_TEST(run(rs, st, p, Hook::input).verdict == Verdict::accept);
+    auto r = run(rs, st, p, Hook::input);
+    BOOST_TEST(r.verdict == Verdict::accept);
+    BOOST_TEST(r.by_policy);  // the second quota counted only this packet: 60 < 150
+    BOOST_TEST(run(rs, st, p, Hook::input).verdict == Verdict::accept);
+    BOOST_TEST(run(rs, st, p, Hook::input).verdict == Verdict::drop);
+}
+
+BOOST_AUTO_TEST_CASE(quota_used_starts_from_the_listed_value) {
+    auto rs = chain("quota until 100 bytes used 90 bytes accept\ndrop");
+    RuntimeState st(rs);
+    BOOST_TEST(run(rs, st, udp("1.1.1.1", 1, "2.2.2.2", 2), Hook::input).verdict == Verdict::drop);
+}
