@@ -317,7 +317,7 @@ private:
     static Family sel_family(Sel s) {
         switch (s) {
         case Sel::ip_saddr: case Sel::ip_daddr: case Sel::ip_protocol: case Sel::ip_ttl: case Sel::ip_length:
-        case Sel::ip_dscp:
+        case Sel::ip_dscp: case Sel::ip_id: case Sel::ip_version:
             return Family::ipv4;
         case Sel::ip6_saddr: case Sel::ip6_daddr: case Sel::ip6_nexthdr: case Sel::ip6_hoplimit:
         case Sel::ip6_dscp:
@@ -419,12 +419,15 @@ private:
 
     static uint8_t sel_proto(Sel s) {
         switch (s) {
-        case Sel::tcp_sport: case Sel::tcp_dport: case Sel::tcp_flags: return proto::tcp;
-        case Sel::udp_sport: case Sel::udp_dport: return proto::udp;
+        case Sel::tcp_sport: case Sel::tcp_dport: case Sel::tcp_flags: case Sel::tcp_sequence:
+        case Sel::tcp_ackseq: case Sel::tcp_window:
+            return proto::tcp;
+        case Sel::udp_sport: case Sel::udp_dport: case Sel::udp_length: return proto::udp;
         case Sel::udplite_sport: case Sel::udplite_dport: return proto::udplite;
         case Sel::sctp_sport: case Sel::sctp_dport: return proto::sctp;
-        case Sel::icmp_type: case Sel::icmp_code: return proto::icmp;
-        case Sel::icmpv6_type: case Sel::icmpv6_code: return proto::icmpv6;
+        case Sel::icmp_type: case Sel::icmp_code: case Sel::icmp_id: case Sel::icmp_sequence: return proto::icmp;
+        case Sel::icmpv6_type: case Sel::icmpv6_code: case Sel::icmpv6_id: case Sel::icmpv6_sequence:
+            return proto::icmpv6;
         default: return 0;
         }
     }

@@ -63,7 +63,12 @@ bool load_sel(Sel s, const EvalContext& c, uint8_t* o) {
     case Sel::ip_length: if (!v4) return false; be16(o, uint16_t(p.ip_len)); return true;
     case Sel::ip6_saddr: if (!v6) return false; std::memcpy(o, p.src.b.data(), 16); return true;
     case Sel::ip6_daddr: if (!v6) return false; std::memcpy(o, p.dst.b.data(), 16); return true;
-    case Sel::ip6_nexthdr: if (!v6) return false; o[0] = p.l4proto; return true;
+    case Sel::ip6_nexthdr:
+        // the header's own next-header field (an extension header's number
+        // when there is one), as nft's payload load at offset 6
+        if (!v6) return false;
+        o[0] = p.frame.size() > size_t(p.l3_offset) + 6 ? p.frame[p.l3_offset + 6] : p.l4proto;
+        return true;
     case Sel::ip6_hoplimit: if (!v6) return false; o[0] = p.ttl; return true;
     case Sel::meta_l4proto: o[0] = p.l4proto; return true;
     case Sel::meta_nfproto: o[0] = v4 ? 2 : v6 ? 10 : 0; return true;
@@ -117,6 +122,26 @@ bool load_sel(Sel s, const EvalContext& c, uint8_t* o) {
     case Sel::ct_mark: if (!c.has_ct) return false; be32(o, c.ct_mark); return true;
     case Sel::ip_dscp: if (!v4) return false; o[0] = uint8_t(p.tos >> 2); return true;
     case Sel::ip6_dscp: if (!v6) return false; o[0] = uint8_t(p.tos >> 2); return true;
+    case Sel::ip_id: if (!v4) return false; be16(o, p.ip_id); return true;
+    case Sel::ip_version: if (!v4) return false; o[0] = 4; return true;
+    case Sel::icmp_id: case Sel::icmp_sequence: {
+        // echo request/reply only (nft adds `icmp type { echo-request, echo-reply }`)
+        if (!p.has_l4 || !v4 || p.l4proto != proto::icmp || (p.icmp_type != 8 && p.icmp_type != 0)) return false;
+        be16(o, s == Sel::icmp_id ? p.icmp_id : p.icmp_seq);
+        return true;
+    }
+    case Sel::icmpv6_id: case Sel::icmpv6_sequence: {
+        if (!p.has_l4 || !v6 || p.l4proto != proto::icmpv6 || (p.icmp_type != 128 && p.icmp_type != 129)) return false;
+        be16(o, s == Sel::icmpv6_id ? p.icmp_id : p.icmp_seq);
+        return true;
+    }
+    case Sel::tcp_sequence: if (!p.has_l4 || p.l4proto != proto::tcp) return false; be32(o, p.tcp.seq); return true;
+    case Sel::tcp_ackseq: if (!p.has_l4 || p.l4proto != proto::tcp) return false; be32(o, p.tcp.ack); return true;
+    case Sel::tcp_window: if (!p.has_l4 || p.l4proto != proto::tcp) return false; be16(o, p.tcp.window); return true;
+    case Sel::udp_length:
+        if (!p.has_l4 || p.l4proto != proto::udp) return false;
+        be16(o, uint16_t(p.l4_len));
+        return true;
     }
     return false;
 }
@@ -126,10 +151,11 @@ bool load_sel(Sel s, const EvalContext& c, uint8_t* o) {
 struct Widths {
     uint8_t w[64] = {};
 };
+static_assert(static_cast<int>(Sel::udp_length) < 64, "Widths must hold every selector");
 const Widths& widths() {
     static const Widths t = [] {
         Widths x;
-        for (int i = 0; i <= static_cast<int>(Sel::ip6_dscp); ++i)
+        for (int i = 0; i <= static_cast<int>(Sel::udp_length); ++i)
             x.w[i] = detail::type_width(detail::sel_info(static_cast<Sel>(i)).type);
         return x;
     }();

@@ -128,6 +128,16 @@ constexpr SelInfo kSels[] = {
     {Sel::ct_mark, "ct mark", Type::mark, true},
     {Sel::ip_dscp, "ip dscp", Type::dscp, false},
     {Sel::ip6_dscp, "ip6 dscp", Type::dscp, false},
+    {Sel::ip_id, "ip id", Type::u16, false},
+    {Sel::ip_version, "ip version", Type::u8, false},
+    {Sel::icmp_id, "icmp id", Type::u16, false},
+    {Sel::icmp_sequence, "icmp sequence", Type::u16, false},
+    {Sel::icmpv6_id, "icmpv6 id", Type::u16, false},
+    {Sel::icmpv6_sequence, "icmpv6 sequence", Type::u16, false},
+    {Sel::tcp_sequence, "tcp sequence", Type::u32, false},
+    {Sel::tcp_ackseq, "tcp ackseq", Type::u32, false},
+    {Sel::tcp_window, "tcp window", Type::u16, false},
+    {Sel::udp_length, "udp length", Type::u16, false},
 };
 
 }  // namespace

@@ -37,6 +37,8 @@ enum class Sel : uint8_t {
     icmp_type, icmp_code, icmpv6_type, icmpv6_code,
     ct_state, ct_status, ct_direction, ct_mark,
     ip_dscp, ip6_dscp,
+    ip_id, ip_version, icmp_id, icmp_sequence, icmpv6_id, icmpv6_sequence, tcp_sequence, tcp_ackseq,
+    tcp_window, udp_length,
 };
 
 struct SelInfo {

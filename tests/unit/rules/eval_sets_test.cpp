@@ -224,3 +224,21 @@ BOOST_AUTO_TEST_CASE(ip_dscp_names_match_the_tos_bits) {
     p.tos = 10 << 2;
     BOOST_TEST(v(rs, p) == Verdict::accept);
 }
+
+BOOST_AUTO_TEST_CASE(header_fields_icmp_id_tcp_window_udp_length) {
+    auto rs = chain("icmp id 77 drop\ntcp window < 100 drop\nudp length 28 drop");
+    auto e = icmp("1.1.1.1", "2.2.2.2", 8);
+    e.icmp_id = 77;
+    BOOST_TEST(v(rs, e) == Verdict::drop);
+    auto u = icmp("1.1.1.1", "2.2.2.2", 3);  // not an echo: no id
+    u.icmp_id = 77;
+    BOOST_TEST(v(rs, u) == Verdict::accept);
+    auto t = tcp("1.1.1.1", 1, "2.2.2.2", 2);
+    t.tcp.window = 50;
+    BOOST_TEST(v(rs, t) == Verdict::drop);
+    t.tcp.window = 500;
+    BOOST_TEST(v(rs, t) == Verdict::accept);
+    auto d = udp("1.1.1.1", 1, "2.2.2.2", 2);
+    d.l4_len = 28;
+    BOOST_TEST(v(rs, d) == Verdict::drop);
+}
