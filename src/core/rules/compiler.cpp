@@ -977,8 +977,9 @@ private:
             if (!first) break;
             if (h.chain != c) continue;
             if (h.needs_nat_chain && bc.type != ChainType::nat)
-                fail(h.loc, h.what + " is only allowed in nat chains (chain \"" + bc.name + "\" is type " +
-                                (bc.type == ChainType::filter ? "filter" : "route") + ")");
+                fail(h.loc, h.what + ": nat statement not allowed in " +
+                                (bc.type == ChainType::filter ? "filter" : "route") + " chain \"" + bc.name +
+                                "\" (only in type nat chains)");
             if (!(h.hook_mask & bit(bc.hook)))
                 fail(h.loc, h.what + " is not allowed in the " + std::string(to_string(bc.hook)) + " hook");
         }

@@ -56,10 +56,10 @@ BAD(jump_to_base_chain_is_an_error,
     "table ip t {\nchain in { type filter hook input priority 0; jump out; }\nchain out { type filter hook output priority 0; }\n}\n",
     2, 52, "cannot jump to base chain")
 BAD(nat_statement_in_filter_chain_is_an_error, in_chain("masquerade"), 3, 1,
-    "masquerade is only allowed in nat chains")
+    "masquerade: nat statement not allowed in filter chain \"input\"")
 BAD(nat_statement_in_regular_chain_reached_from_filter_chain_is_an_error,
     "table ip t {\nchain r { snat to 1.2.3.4; }\nchain in { type filter hook postrouting priority 0; jump r; }\n}\n", 2, 11,
-    "snat is only allowed in nat chains")
+    "snat: nat statement not allowed in filter chain \"in\"")
 BAD(masquerade_outside_postrouting_is_an_error,
     "table ip n {\nchain p { type nat hook prerouting priority -100;\nmasquerade\n}\n}\n", 3, 1,
     "masquerade is not allowed in the prerouting hook")
