@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -150,10 +151,21 @@ struct TableAst {
     std::vector<std::string> counters;  // named counter objects
     bool dormant = false;               // `flags dormant`: its chains see no packets
 
+    std::map<std::string, size_t> chain_index;  // name -> position in chains
+
     ChainAst* chain(const std::string& n) {
-        for (auto& c : chains)
-            if (c.name == n) return &c;
-        return nullptr;
+        auto it = chain_index.find(n);
+        return it == chain_index.end() ? nullptr : &chains[it->second];
+    }
+    ChainAst& add_chain(ChainAst c) {
+        chain_index[c.name] = chains.size();
+        chains.push_back(std::move(c));
+        return chains.back();
+    }
+    void remove_chain(const ChainAst* c) {
+        std::erase_if(chains, [&](const ChainAst& x) { return &x == c; });
+        chain_index.clear();
+        for (size_t i = 0; i < chains.size(); ++i) chain_index[chains[i].name] = i;
     }
     SetAst* set(const std::string& n) {
         for (auto& s : sets)

@@ -7,22 +7,31 @@
 
 namespace fwsim::rules::detail {
 
-// ------------------------------------------------------------ checks
 // nf_tables_check_loops() in nf_tables_api.c: no chain may reach itself.
 void Compiler::check_loops() {
+    // iterative DFS (a long chain of chains must not exhaust the stack)
     std::vector<uint8_t> color(p_.chains.size(), 0);
-    for (uint32_t c = 0; c < p_.chains.size(); ++c)
-        if (color[c] == 0) dfs(c, color);
-}
-
-void Compiler::dfs(uint32_t c, std::vector<uint8_t>& color) {
-    color[c] = 1;
-    for (const Edge& e : edges_[c]) {
-        if (color[e.to] == 1) fail(e.loc, "jump loop detected: chain \"" + p_.chains[e.to].name +
-                                              "\" reaches itself");
-        if (color[e.to] == 0) dfs(e.to, color);
+    std::vector<std::pair<uint32_t, size_t>> stack;  // chain, next edge
+    for (uint32_t root = 0; root < p_.chains.size(); ++root) {
+        if (color[root] != 0) continue;
+        color[root] = 1;
+        stack.push_back({root, 0});
+        while (!stack.empty()) {
+            auto& [c, next] = stack.back();
+            if (next == edges_[c].size()) {
+                color[c] = 2;
+                stack.pop_back();
+                continue;
+            }
+            const Edge& e = edges_[c][next++];
+            if (color[e.to] == 1)
+                fail(e.loc, "jump loop detected: chain \"" + p_.chains[e.to].name + "\" reaches itself");
+            if (color[e.to] == 0) {
+                color[e.to] = 1;
+                stack.push_back({e.to, 0});
+            }
+        }
     }
-    color[c] = 2;
 }
 
 // nft_chain_validate(): jump depth (NFT_JUMP_STACK_SIZE) and the hooks of

@@ -49,7 +49,6 @@ std::string Compiler::key(const TableAst& t, const std::string& n) {
     return t.family_name + " " + t.name + " " + n;
 }
 
-// ------------------------------------------------------------ verdicts
 Verdict_ Compiler::verdict_of(const std::string& w, const std::string& target, Loc tloc, const TableAst& t, uint32_t from_chain) {
     Verdict_ v;
     if (w == "accept") v.k = Verdict_::K::accept;
@@ -68,7 +67,6 @@ Verdict_ Compiler::verdict_of(const std::string& w, const std::string& target, L
     return v;
 }
 
-// ------------------------------------------------------------ rules
 std::string Compiler::sel_names(const std::vector<SelRef>& l) {
     std::string s;
     for (auto& r : l) {

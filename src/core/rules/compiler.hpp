@@ -129,10 +129,8 @@ private:
 
     void compile_nat(TableAst& t, uint32_t cid, StmtAst& s);
 
-    // ------------------------------------------------------------ checks
     // nf_tables_check_loops() in nf_tables_api.c: no chain may reach itself.
     void check_loops();
-    void dfs(uint32_t c, std::vector<uint8_t>& color);
 
     // nft_chain_validate(): jump depth (NFT_JUMP_STACK_SIZE) and the hooks of
     // expressions reached from each base chain.

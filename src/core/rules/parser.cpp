@@ -138,7 +138,7 @@ private:
             } else if (what.is_word("chain")) {
                 TableAst& tb = table_decl(false);
                 ChainAst& c = existing_chain(tb);
-                std::erase_if(tb.chains, [&](const ChainAst& x) { return &x == &c; });
+                tb.remove_chain(&c);
             } else {
                 fail(what.loc, "delete " + what.text + " is not supported by fwsim (only table and chain)");
             }
@@ -221,8 +221,7 @@ private:
         ChainAst c;
         c.name = name;
         c.loc = n.loc;
-        tb.chains.push_back(std::move(c));
-        return tb.chains.back();
+        return tb.add_chain(std::move(c));
     }
 
     ChainAst& existing_chain(TableAst& tb) {

@@ -210,3 +210,11 @@ BOOST_AUTO_TEST_CASE(add_without_rule_keyword_adds_a_rule) {
                    "add inet f c tcp dport 22 drop\n");
     BOOST_TEST(rs.rule_count() == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(a_long_line_of_regular_chains_loads) {
+    std::string t = "table ip t {\n";
+    for (int i = 0; i < 20000; ++i) t += "chain c" + std::to_string(i) + " { jump c" + std::to_string(i + 1) + "; }\n";
+    t += "chain c20000 { accept; }\n}\n";
+    auto rs = load(t);
+    BOOST_TEST(rs.chain_count() == 20001u);
+}
