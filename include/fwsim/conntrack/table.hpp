@@ -49,6 +49,13 @@
 //   `related` only comes from ICMP errors.
 // - DIFFERENCE: conntrack ids are 1, 2, 3... in creation order (an entry that
 //   the tracker rejects at once gets none); the kernel's are hashed pointers.
+// - Validation: per-packet ct state/direction, final TCP states/flags and
+//   accounting were compared with Linux 6.18 through kernel-replay on ~27k
+//   random TCP segments and targeted captures (all agree; the regression
+//   subset is tests/unit/conntrack/kernel_differential_test.cpp). One rule
+//   there is measured rather than read from source: a RST answering a SYN
+//   that was let through skips the window check only when it travels
+//   opposite to that SYN.
 // - dump(): "mark=0 zone=0 use=2" as /proc/net/nf_conntrack on 6.18 (use=2:
 //   the table's reference plus ct_seq_show()'s own);
 //   packets=/bytes= are printed when ct.acct is on (fwsim's default; Linux's
