@@ -183,3 +183,12 @@ BOOST_AUTO_TEST_CASE(kernel_agrees_on_rst_after_packets_let_through) {
     ct::Table t(cfg);
     replay_and_compare("kernel_ct_rst.pcap", "kernel_ct_rst.expected", t);
 }
+
+// UDP, ICMP queries and replies, ICMP errors quoting tracked and untracked
+// flows, to and from either end or a router, GRE, IPv6:
+// data/gen_kernel_ct_random_icmp.py 1 1500.
+BOOST_AUTO_TEST_CASE(kernel_agrees_on_random_udp_icmp_and_icmp_errors) {
+    Config cfg;
+    ct::Table t(cfg);
+    replay_and_compare("kernel_ct_random_icmp.pcap", "kernel_ct_random_icmp.expected", t);
+}
