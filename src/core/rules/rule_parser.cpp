@@ -343,14 +343,6 @@ Val RuleParser::parse_primary() {
         v.k = Val::K::wildcard;
         return v;
     }
-    if (t.is("-")) {  // a negative number
-        next();
-        Token n = next();
-        if (n.kind != Token::Kind::word) unexpected(n, "a number");
-        v.k = Val::K::atom;
-        v.text = "-" + n.text;
-        return v;
-    }
     if (t.kind == Token::Kind::setref) {
         next();
         v.k = Val::K::setref;

@@ -140,6 +140,19 @@ Encoded encode_value(const ValueContext& vc, Type t, const Val& v, const std::st
         mismatch(vc, t, v, what);
     }
     if (t == Type::ifname || t == Type::iface) {
+        if (v.k == Val::K::atom) {
+            // what nft's scanner reads as a range or a protocol is not a name
+            size_t dash = text.find('-');
+            auto digits = [](std::string_view x) {
+                return !x.empty() && x.find_first_not_of("0123456789") == std::string_view::npos;
+            };
+            if (dash != std::string::npos && digits(std::string_view(text).substr(0, dash)) &&
+                digits(std::string_view(text).substr(dash + 1)))
+                fail_at(*vc.sources, v.loc, "Range expression is undefined for network interface name types");
+            if (symbol_value(Type::proto, text))
+                fail_at(*vc.sources, v.loc, "type mismatch: " + what + " expects " + std::string(type_desc(t)) +
+                                                ", got the protocol " + text);
+        }
         auto idx = scalar(vc, t, text);
         uint64_t x;
         if (idx) {

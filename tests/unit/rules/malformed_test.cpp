@@ -176,3 +176,7 @@ BAD(add_with_wrong_key_type_is_an_error,
 BAD(element_timeout_needs_timeout_flag,
     "table inet f {\nset s { type ipv4_addr; flags dynamic; }\nchain c {\nadd @s { ip saddr timeout 1m }\n}\n}\n", 4, 1,
     "needs 'flags timeout'")
+BAD(numeric_range_is_not_an_interface_name, in_chain("iifname 1-5 accept"), 3, 9,
+    "Range expression is undefined for network interface name types")
+BAD(protocol_is_not_an_interface_name, in_chain("iifname tcp accept"), 3, 9, "got the protocol tcp")
+BAD(negative_number_is_a_syntax_error, in_chain("meta mark -1 accept"), 3, 11, "syntax error, unexpected '-'")
