@@ -93,6 +93,9 @@ uint32_t Compiler::build_set(const std::string& name, const KeyShape& ks, const 
         encode_elem(ks, *kv, s, e, r, &exp);
         if (ks.types.size() == 1 && ks.types[0] == Type::ifname && kv->k == Val::K::string &&
             is_wildcard(kv->text)) {
+            // nft stores "eth*" as a prefix: it needs an interval set
+            if (!any_range) range_loc = kv->loc;
+            any_range = true;
             for (uint16_t idx : exp[0]) {
                 Set::Elem x = e;
                 put_be(x.lo.b.data(), idx, 2);

@@ -221,6 +221,9 @@ void Compiler::compile_nat(TableAst& t, uint32_t cid, StmtAst& s) {
     n.req.fully_random = s.fully_random;
     n.req.persistent = s.persistent;
     Family fam = s.nat_family;
+    if (fam != Family::none && cur_l3_ != Family::none && fam != cur_l3_ && t.family == Family::none)
+        fail(s.loc, "conflicting protocols specified: " + l3_name(cur_l3_) + " vs. " + l3_name(fam) +
+                        ". You must specify ip or ip6 family in nat statement");
     if (fam != Family::none && t.family != Family::none && fam != t.family)
         fail(s.loc, "conflicting protocols specified: " + l3_name(t.family) + " vs. " + l3_name(fam) +
                         ". You must specify ip or ip6 family in nat statement");

@@ -139,7 +139,8 @@ void RuleParser::parse_item(RuleAst& r) {
     } else if (w == "comment") {
         next();
         Token c = next();
-        if (c.kind != Token::Kind::string && c.kind != Token::Kind::word) unexpected(c, "string");
+        if (c.kind != Token::Kind::string && (c.kind != Token::Kind::word || is_keyword(c.text)))
+            unexpected(c, "string");
     } else if ((w == "add" || w == "update" || w == "delete") && peek(1).kind == Token::Kind::setref) {
         next();
         StmtAst s = stmt(StmtAst::K::dynset, t.loc);
@@ -394,6 +395,7 @@ Val RuleParser::parse_set() {
     s.loc = peek().loc;
     expect("{");
     opt_newline();
+    if (peek().is("}")) unexpected(peek(), "an element");  // nft's grammar has no empty set
     for (;;) {
         if (accept("}")) break;
         Val e = parse_concat();
@@ -594,6 +596,8 @@ StmtAst RuleParser::parse_nat(const Token& kw) {
         } else if (!peek().is(":")) {
             s.nat_has_addr = true;
             s.nat_addr = parse_primary();
+        } else if (s.nat_family != Family::none) {
+            unexpected(peek(), "an address");  // `snat ip to :80`: a family needs an address
         }
     } else if (accept("to")) {
         // masquerade to :port / redirect to [:]port

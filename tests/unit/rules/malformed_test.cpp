@@ -114,7 +114,7 @@ BAD(rule_for_missing_table_is_an_error, "add rule inet f input accept\n", 1, 15,
 BAD(rule_for_missing_chain_is_an_error, "add table inet f\nadd rule inet f input accept\n", 2, 17,
     "unknown chain \"input\"")
 BAD(include_without_reader_file_is_an_error, "include \"x.nft\"\n", 1, 9, "cannot read included file")
-BAD(empty_anonymous_set_is_an_error, in_chain("tcp dport { } accept"), 3, 11, "Set is empty")
+BAD(empty_anonymous_set_is_an_error, in_chain("tcp dport { } accept"), 3, 13, "syntax error, unexpected '}'")
 BAD(low_end_above_high_end_is_an_error, in_chain("tcp dport 90-80 accept"), 3, 11, "low end above its high end")
 BAD(reject_with_icmp_in_ip6_table_is_an_error,
     "table ip6 t {\nchain c { type filter hook input priority 0;\nreject with icmp type host-unreachable\n}\n}\n", 3,
@@ -180,3 +180,10 @@ BAD(numeric_range_is_not_an_interface_name, in_chain("iifname 1-5 accept"), 3, 9
     "Range expression is undefined for network interface name types")
 BAD(protocol_is_not_an_interface_name, in_chain("iifname tcp accept"), 3, 9, "got the protocol tcp")
 BAD(negative_number_is_a_syntax_error, in_chain("meta mark -1 accept"), 3, 11, "syntax error, unexpected '-'")
+BAD(empty_element_list_is_a_syntax_error, "table ip t {\nset s { type ipv4_addr; elements = { }; }\n}\n", 2, 38,
+    "syntax error, unexpected '}'")
+BAD(interface_wildcard_in_named_set_needs_interval_flag,
+    "table ip t {\nset s { type ifname; elements = { \"lan0\", \"eth*\" }; }\n}\n", 2, 43, "no 'flags interval'")
+BAD(nat_family_conflicting_with_the_rule_is_an_error,
+    "table inet n {\nchain p { type nat hook postrouting priority 100;\nip saddr 10.0.0.0/8 snat ip6 to ::1\n}\n}\n", 3, 21,
+    "conflicting protocols specified: ip vs. ip6")
