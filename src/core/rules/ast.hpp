@@ -99,6 +99,7 @@ struct StmtAst {
     bool nat_has_port = false;
     Val nat_port;                     // atom: port or range
     bool nat_map = false;
+    bool nat_addr_port = false;       // `dnat ip addr . port to ... map`
     std::vector<SelRef> map_lhs;      // the key of `... map { }` (nat) / `vmap`
     Val map;                          // set or setref
     bool random = false, fully_random = false, persistent = false;

@@ -138,8 +138,9 @@ void Compiler::compile_rule(TableAst& t, ChainAst& c, uint32_t cid, RuleAst& r) 
             auto& st = std::get<StmtAst>(item);
             // nft's stmt_evaluate_nat(): "transport protocol mapping is only
             // valid after transport protocol match"
-            if (st.k == StmtAst::K::nat && st.nat_has_port && !transport)
-                fail(st.nat_port.loc, "transport protocol mapping is only valid after transport protocol match");
+            if (st.k == StmtAst::K::nat && (st.nat_has_port || st.nat_addr_port) && !transport)
+                fail(st.nat_has_port ? st.nat_port.loc : st.map.loc,
+                     "transport protocol mapping is only valid after transport protocol match");
             compile_stmt(t, c, cid, st);
         }
     }

@@ -580,6 +580,11 @@ StmtAst RuleParser::parse_nat(const Token& kw) {
     if (addr_kind) {
         if (accept("ip")) s.nat_family = Family::ipv4;
         else if (accept("ip6")) s.nat_family = Family::ipv6;
+        if (s.nat_family != Family::none && accept("addr")) {  // dnat ip addr . port to ... map
+            expect(".");
+            expect("port");
+            s.nat_addr_port = true;
+        }
         if (s.nat_family != Family::none) expect("to");
         else accept("to");  // nft still reads the old `dnat 10.0.0.1`
         // `dnat to tcp dport map { ... }`

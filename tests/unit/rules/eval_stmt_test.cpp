@@ -239,3 +239,14 @@ BOOST_AUTO_TEST_CASE(quota_used_starts_from_the_listed_value) {
     RuntimeState st(rs);
     BOOST_TEST(run(rs, st, udp("1.1.1.1", 1, "2.2.2.2", 2), Hook::input).verdict == Verdict::drop);
 }
+
+BOOST_AUTO_TEST_CASE(dnat_map_to_address_and_port) {
+    auto rs = chain("meta l4proto tcp dnat ip addr . port to ip daddr map { 203.0.113.1 : 192.168.1.10 . 8080 }",
+                    "prerouting", "nat", "ip");
+    RuntimeState st(rs);
+    auto n = run(rs, st, tcp("1.1.1.1", 1, "203.0.113.1", 80), Hook::prerouting).ctx.nat;
+    BOOST_TEST(n.kind == NatRequest::Kind::dnat);
+    BOOST_TEST(n.addr_min == addr("192.168.1.10"));
+    BOOST_TEST(n.has_port);
+    BOOST_TEST(n.port_min == 8080);
+}
