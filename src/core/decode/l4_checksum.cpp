@@ -25,7 +25,12 @@ bool l4_checksum_ok(const Packet& p) {
             if (be16(&seg[6]) == 0) return false;
             uint32_t cov = be16(&seg[4]);
             if (cov == 0 || cov > p.l4_len) cov = p.l4_len;
-            return csum_fold(csum_partial(seg.first(cov), csum_pseudo(p.family, p.src, p.dst, p.l4proto, p.l4_len))) == 0;
+            // The kernel sums the pseudo-header with IPPROTO_UDP, not
+            // IPPROTO_UDPLITE: udplite_error() calls nf_checksum_partial(...,
+            // IPPROTO_UDP, ...) (net/netfilter/nf_conntrack_proto_udp.c,
+            // Linux 6.18, checked with kernel-replay). fwsim does the same, so
+            // the verdicts agree, RFC 3828 notwithstanding.
+            return csum_fold(csum_partial(seg.first(cov), csum_pseudo(p.family, p.src, p.dst, proto::udp, p.l4_len))) == 0;
         }
         case proto::icmp:
             if (p.family != Family::ipv4) return true;
