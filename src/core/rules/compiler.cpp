@@ -360,8 +360,8 @@ void Compiler::compile_match(TableAst& t, MatchAst& m) {
         }
     }
     if (e.is_range) {
-        if (m.op == RelOp::implicit || m.op == RelOp::eq) x.op = MatchOp::range;
-        else if (m.op == RelOp::ne) x.op = MatchOp::not_range;
+        const bool eq = m.op == RelOp::implicit || m.op == RelOp::eq;
+        if (eq || m.op == RelOp::ne) x.op = (eq != e.inverted) ? MatchOp::range : MatchOp::not_range;
         else fail(m.loc, "relational operator not supported with ranges");
     } else {
         switch (m.op) {

@@ -138,6 +138,14 @@ bool load_sel(Sel s, const EvalContext& c, uint8_t* o) {
     case Sel::tcp_sequence: if (!p.has_l4 || p.l4proto != proto::tcp) return false; be32(o, p.tcp.seq); return true;
     case Sel::tcp_ackseq: if (!p.has_l4 || p.l4proto != proto::tcp) return false; be32(o, p.tcp.ack); return true;
     case Sel::tcp_window: if (!p.has_l4 || p.l4proto != proto::tcp) return false; be16(o, p.tcp.window); return true;
+    case Sel::meta_day: {
+        // nft_meta_weekday(): days since the epoch, 1970-01-01 a Thursday;
+        // fwsim's clock is UTC (the kernel's sys_tz offset is 0)
+        const int64_t secs = c.now / kSecond;
+        o[0] = uint8_t((4 + secs / 86400) % 7);
+        return true;
+    }
+    case Sel::meta_hour: be32(o, uint32_t((c.now / kSecond) % 86400)); return true;  // nft_meta_hour()
     case Sel::udp_length:
         if (!p.has_l4 || p.l4proto != proto::udp) return false;
         be16(o, uint16_t(p.l4_len));
@@ -151,11 +159,11 @@ bool load_sel(Sel s, const EvalContext& c, uint8_t* o) {
 struct Widths {
     uint8_t w[64] = {};
 };
-static_assert(static_cast<int>(Sel::udp_length) < 64, "Widths must hold every selector");
+static_assert(static_cast<int>(Sel::meta_hour) < 64, "Widths must hold every selector");
 const Widths& widths() {
     static const Widths t = [] {
         Widths x;
-        for (int i = 0; i <= static_cast<int>(Sel::udp_length); ++i)
+        for (int i = 0; i <= static_cast<int>(Sel::meta_hour); ++i)
             x.w[i] = detail::type_width(detail::sel_info(static_cast<Sel>(i)).type);
         return x;
     }();

@@ -354,6 +354,19 @@ Val RuleParser::parse_primary() {
         next();
         v.k = Val::K::string;
         v.text = t.text;
+        if (peek().is("-") && peek(1).kind == Token::Kind::string) {  // "08:00"-"17:00"
+            next();
+            Val hi;
+            hi.loc = peek().loc;
+            hi.k = Val::K::string;
+            hi.text = next().text;
+            Val r;
+            r.k = Val::K::range;
+            r.loc = v.loc;
+            r.kids.push_back(std::move(v));
+            r.kids.push_back(std::move(hi));
+            return r;
+        }
         return v;
     }
     if (t.kind != Token::Kind::word || is_keyword(t.text)) unexpected(t, "a value");

@@ -78,6 +78,9 @@ constexpr Sym kDscp[] = {
     {"af23", 22}, {"af31", 26}, {"af32", 28}, {"af33", 30}, {"af41", 34}, {"af42", 36}, {"af43", 38},
     {"va", 44}, {"ef", 46},
 };
+constexpr Sym kDays[] = {
+    {"Sunday", 0}, {"Monday", 1}, {"Tuesday", 2}, {"Wednesday", 3}, {"Thursday", 4}, {"Friday", 5}, {"Saturday", 6},
+};
 constexpr Sym kEthertype[] = {{"ip", 0x0800}, {"arp", 0x0806}, {"ip6", 0x86dd}, {"vlan", 0x8100}};
 
 template <size_t N>
@@ -138,6 +141,8 @@ constexpr SelInfo kSels[] = {
     {Sel::tcp_ackseq, "tcp ackseq", Type::u32, false},
     {Sel::tcp_window, "tcp window", Type::u16, false},
     {Sel::udp_length, "udp length", Type::u16, false},
+    {Sel::meta_day, "meta day", Type::day, false},
+    {Sel::meta_hour, "meta hour", Type::hour, false},
 };
 
 }  // namespace
@@ -165,6 +170,8 @@ uint8_t type_width(Type t) {
     case Type::u32: return 4;
     case Type::verdict: return 4;
     case Type::dscp: return 1;
+    case Type::day: return 1;
+    case Type::hour: return 4;
     }
     return 4;
 }
@@ -195,6 +202,8 @@ std::string_view type_desc(Type t) {
     case Type::u32: return "a 32-bit integer";
     case Type::verdict: return "a verdict";
     case Type::dscp: return "a DSCP value (cs0..cs7, af11..af43, ef, ...)";
+    case Type::day: return "a day (\"Monday\" ... \"Sunday\", or 0-6 from Sunday)";
+    case Type::hour: return "a time of day (\"HH:MM\" or \"HH:MM:SS\")";
     }
     return "a value";
 }
@@ -249,6 +258,7 @@ std::optional<uint64_t> symbol_value(Type t, std::string_view name) {
     case Type::nfproto: return find(kNfproto, name);
     case Type::ethertype: return find(kEthertype, name);
     case Type::dscp: return find(kDscp, name);
+    case Type::day: return find(kDays, name);
     default: return std::nullopt;
     }
 }

@@ -13,7 +13,7 @@ namespace fwsim::rules::detail {
 enum class Type : uint8_t {
     ipv4, ipv6, service, proto, mark, ifname, iface, ct_state, ct_status, ct_dir, tcp_flags,
     icmp_type, icmp_code, icmpv6_type, icmpv6_code, icmpx_code, pkttype, nfproto, ethertype,
-    u8, u16, u32, verdict, dscp,
+    u8, u16, u32, verdict, dscp, day, hour,
 };
 
 // Bytes of the value in a key (big-endian).
@@ -38,7 +38,7 @@ enum class Sel : uint8_t {
     ct_state, ct_status, ct_direction, ct_mark,
     ip_dscp, ip6_dscp,
     ip_id, ip_version, icmp_id, icmp_sequence, icmpv6_id, icmpv6_sequence, tcp_sequence, tcp_ackseq,
-    tcp_window, udp_length,
+    tcp_window, udp_length, meta_day, meta_hour,
 };
 
 struct SelInfo {

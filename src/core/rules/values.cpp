@@ -1,5 +1,7 @@
 #include "values.hpp"
 
+#include <cstdio>
+
 #include "fwsim/net.hpp"
 #include "parser.hpp"
 
@@ -99,6 +101,15 @@ Encoded encode_value(const ValueContext& vc, Type t, const Val& v, const std::st
         e.lo = lo.lo;
         e.hi = hi.hi;
         e.is_range = true;
+        if (t == Type::hour && e.lo > e.hi) {
+            // "22:00"-"06:00" crosses midnight: nft stores != "06:00"-"22:00"
+            // (range_needs_swap() in evaluate.c), so 22:00 and 06:00 themselves
+            // do not match, as in the kernel
+            e.lo = hi.hi;
+            e.hi = lo.lo;
+            e.inverted = true;
+            return e;
+        }
         if (e.lo > e.hi) fail_at(*vc.sources, v.loc, "range has its low end above its high end");
         return e;
     }
@@ -170,6 +181,18 @@ Encoded encode_value(const ValueContext& vc, Type t, const Val& v, const std::st
         return e;
     }
     if (t == Type::verdict) mismatch(vc, t, v, what);
+    if (t == Type::hour) {
+        // "HH:MM" or "HH:MM:SS", seconds since midnight (nft's hour_type)
+        unsigned hh = 0, mm = 0, ss = 0;
+        char c1 = 0, c2 = 0;
+        int n = std::sscanf(text.c_str(), "%2u%c%2u%c%2u", &hh, &c1, &mm, &c2, &ss);
+        if (!((n == 3 && c1 == ':') || (n == 5 && c1 == ':' && c2 == ':')) || hh > 23 || mm > 59 || ss > 59)
+            mismatch(vc, t, v, what);
+        e.lo.resize(4);
+        put_be(e.lo.data(), hh * 3600 + mm * 60 + ss, 4);
+        e.hi = e.lo;
+        return e;
+    }
     std::optional<uint64_t> lo = scalar(vc, t, text), hi;
     if (lo) {
         hi = lo;

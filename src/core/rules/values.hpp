@@ -15,6 +15,7 @@ namespace fwsim::rules::detail {
 struct Encoded {
     std::vector<uint8_t> lo, hi;  // hi == lo for a single value
     bool is_range = false;
+    bool inverted = false;  // a `meta hour` range across midnight, stored as its complement
 };
 
 struct ValueContext {

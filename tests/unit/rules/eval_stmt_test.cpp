@@ -250,3 +250,18 @@ BOOST_AUTO_TEST_CASE(dnat_map_to_address_and_port) {
     BOOST_TEST(n.has_port);
     BOOST_TEST(n.port_min == 8080);
 }
+
+BOOST_AUTO_TEST_CASE(meta_day_and_hour_use_capture_time_in_utc) {
+    // 2023-11-14 22:13:20 UTC was a Tuesday (1700000000 s)
+    auto rs = chain("meta day \"Tuesday\" meta hour \"22:00\"-\"23:00\" drop\nmeta hour \"23:30\"-\"01:00\" log prefix \"night\"");
+    RuntimeState st(rs);
+    auto p = udp("1.1.1.1", 1, "2.2.2.2", 2);
+    const Nanos t = Nanos(1'700'000'000) * kSecond;
+    BOOST_TEST(run(rs, st, p, Hook::input, 0, kNoIf, CtState::new_, t).verdict == Verdict::drop);
+    BOOST_TEST(run(rs, st, p, Hook::input, 0, kNoIf, CtState::new_, t + 86400 * kSecond).verdict == Verdict::accept);
+    // across midnight: 00:30 matches, 12:00 does not
+    auto night = run(rs, st, p, Hook::input, 0, kNoIf, CtState::new_, t + 8200 * kSecond);  // 00:30:00
+    BOOST_TEST(night.ctx.log_count == 1);
+    auto noon = run(rs, st, p, Hook::input, 0, kNoIf, CtState::new_, t + 49600 * kSecond);  // 12:00:00
+    BOOST_TEST(noon.ctx.log_count == 0);
+}
