@@ -149,13 +149,15 @@ LimitSpec Compiler::limit_spec(const StmtAst& s) {
     l.nsecs = s.unit_secs * 1'000'000'000ull;
     l.burst = s.burst;
     if (!l.bytes && l.burst == 0) l.burst = 5;  // NFT_LIMIT_PKT_BURST_DEFAULT
+    // the kernel refuses configurations whose token arithmetic overflows
+    // (check_mul_overflow()/check_add_overflow() in nft_limit_init())
     if (!l.bytes) {
-        l.tokens_max = (l.nsecs / l.rate) * l.burst;
         l.cost = l.nsecs / l.rate;
+        if (l.cost != 0 && l.burst > UINT64_MAX / l.cost) fail(s.rate_loc, "limit burst too large");
+        l.tokens_max = l.cost * l.burst;
     } else {
         uint64_t rb = l.rate + l.burst;
-        if (rb / l.nsecs > 0 && rb > UINT64_MAX / l.nsecs) fail(s.rate_loc, "limit rate too large");
-        if (rb > UINT64_MAX / l.nsecs) fail(s.rate_loc, "limit rate too large");
+        if (rb < l.rate || rb > UINT64_MAX / l.nsecs) fail(s.rate_loc, "limit rate too large");
         l.tokens_max = l.nsecs * rb / l.rate;
     }
     return l;
