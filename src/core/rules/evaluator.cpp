@@ -276,7 +276,9 @@ bool limit_breaks(const LimitSpec& l, RuntimeState::LimitState& st, Nanos now, u
         st.last = now;
     }
     uint64_t cost = l.cost;
-    if (l.bytes) cost = (l.nsecs / l.rate) * len + ((l.nsecs % l.rate) * len) / l.rate;
+    // nft_limit_bytes_eval(): div64_u64(priv->nsecs * pkt->skb->len, priv->rate),
+    // with the kernel's unsigned 64-bit arithmetic
+    if (l.bytes) cost = (l.nsecs * uint64_t(len)) / l.rate;
     int64_t elapsed = now > st.last ? now - st.last : 0;  // a capture going back in time adds nothing
     uint64_t tokens = uint64_t(st.tokens) + uint64_t(elapsed);
     if (tokens > l.tokens_max) tokens = l.tokens_max;
