@@ -201,6 +201,9 @@ def run_case(name, cap_path, cap_n, ruleset, opts, bins, rules_dir, res_dir, tim
     if not os.path.exists(cmd[0]):
         res.update(status="failed", error=f"{os.path.relpath(cmd[0], REPO)} not built")
         return res
+    for suffix in ("summary.json", "flows.jsonl", "stats.jsonl", "verdicts.jsonl"):
+        if os.path.exists(f"{out}.{suffix}"):
+            os.remove(f"{out}.{suffix}")  # never read a previous run's output as this one's
     rc, wall, cpu, peak, samples, tail = measure(cmd, out + ".stdout", timeout)
     if peak is None:  # time(1) output unreadable: fall back on the sampled maximum
         peak = max((kb for _, kb in samples), default=0)
