@@ -74,11 +74,14 @@ private:
                    t.is_word("set") || t.is_word("map") || t.is_word("element")) {
             // `add` is optional before an object (base_cmd: add_cmd in parser_bison.y)
             Token what = (t.is_word("add") || t.is_word("create")) ? next() : t;
+            const bool create = t.is_word("create");  // create: an error if it exists
             if (what.is_word("table")) {
-                TableAst& tb = table_decl(true);
+                TableAst& tb = table_decl(true, create);
                 if (peek().is("{")) table_block(tb);
             } else if (what.is_word("chain")) {
                 TableAst& tb = table_decl(false);
+                if (create && peek().kind != Token::Kind::eof && tb.chain(peek().text))
+                    fail(peek().loc, "chain \"" + peek().text + "\" already exists");
                 ChainAst& c = chain_decl(tb);
                 if (peek().is("{")) chain_block(c);
             } else if (what.is_word("rule")) {
@@ -163,6 +166,9 @@ private:
         } else if (t.is_word("undefine")) {
             Token n = next();
             defines_.erase(n.text);
+        } else if (t.is_word("list") || t.is_word("reset") || t.is_word("describe")) {
+            // commands that show or reset state change no rule: skipped
+            while (!peek().is_sep() && peek().kind != Token::Kind::eof) next();
         } else if (t.is_word("include")) {
             Token f = next();
             if (f.kind != Token::Kind::string) unexpected(f, "string");
@@ -198,11 +204,12 @@ private:
     }
 
     // [family] name; creates the table when `create`.
-    TableAst& table_decl(bool create) {
+    TableAst& table_decl(bool create, bool must_be_new = false) {
         std::string fam = family_word();
         Token n = peek();
         std::string name = expect_name("table name");
         TableAst* tb = ast_.table(fam, name);
+        if (tb && must_be_new) fail(n.loc, "table \"" + fam + " " + name + "\" already exists");
         if (tb) return *tb;
         if (!create) fail(n.loc, "table \"" + fam + " " + name + "\" does not exist");
         TableAst nt;

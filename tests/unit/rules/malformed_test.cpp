@@ -187,3 +187,4 @@ BAD(interface_wildcard_in_named_set_needs_interval_flag,
 BAD(nat_family_conflicting_with_the_rule_is_an_error,
     "table inet n {\nchain p { type nat hook postrouting priority 100;\nip saddr 10.0.0.0/8 snat ip6 to ::1\n}\n}\n", 3, 21,
     "conflicting protocols specified: ip vs. ip6")
+BAD(create_existing_table_is_an_error, "add table inet f\ncreate table inet f\n", 2, 19, "table \"inet f\" already exists")

@@ -218,3 +218,8 @@ BOOST_AUTO_TEST_CASE(a_long_line_of_regular_chains_loads) {
     auto rs = load(t);
     BOOST_TEST(rs.chain_count() == 20001u);
 }
+
+BOOST_AUTO_TEST_CASE(list_and_reset_commands_change_nothing) {
+    auto rs = load("add table inet f\nlist ruleset\nreset counters\nadd chain inet f c { type filter hook input priority 0; }\n");
+    BOOST_TEST(rs.base_chains(Hook::input, Family::ipv4).size() == 1u);
+}
