@@ -162,6 +162,8 @@ private:
             }
             if (depth != 0) fail(n.loc, "unbalanced '{' in the value of \"" + n.text + "\"");
             if (value.empty()) unexpected(peek(), "a value");
+            if (t.is_word("define") && defines_.count(n.text))
+                fail(n.loc, "redefinition of symbol '" + n.text + "' (use redefine)");
             defines_[n.text] = std::move(value);
         } else if (t.is_word("undefine")) {
             Token n = next();

@@ -188,3 +188,4 @@ BAD(nat_family_conflicting_with_the_rule_is_an_error,
     "table inet n {\nchain p { type nat hook postrouting priority 100;\nip saddr 10.0.0.0/8 snat ip6 to ::1\n}\n}\n", 3, 21,
     "conflicting protocols specified: ip vs. ip6")
 BAD(create_existing_table_is_an_error, "add table inet f\ncreate table inet f\n", 2, 19, "table \"inet f\" already exists")
+BAD(define_twice_is_an_error, "define x = 1\ndefine x = 2\n", 2, 8, "redefinition of symbol 'x'")
