@@ -176,7 +176,17 @@ void RuleParser::parse_item(RuleAst& r) {
         r.items.push_back(std::move(m));
     } else {
         auto sel = try_selector();
-        if (!sel) unexpected(t);
+        if (!sel) {
+            // nft expressions fwsim does not model: say so rather than "syntax error"
+            static constexpr std::string_view unsupported[] = {
+                "fib", "socket", "osf", "ether", "vlan", "arp", "rt", "exthdr", "hbh", "frag", "dst", "mh",
+                "srh", "numgen", "jhash", "symhash", "ipsec", "tunnel", "queue", "dup", "fwd", "synproxy",
+                "flow", "tproxy", "secmark", "synproxy", "gre", "geneve", "vxlan", "ah", "esp", "comp",
+                "dccp", "igmp", "cgroupv2", "xt"};
+            for (auto u : unsupported)
+                if (w == u) fail(t.loc, "\"" + w + "\" expressions and statements are not supported by fwsim");
+            unexpected(t);
+        }
         parse_match(r, *sel);
     }
 }

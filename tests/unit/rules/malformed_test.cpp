@@ -189,3 +189,5 @@ BAD(nat_family_conflicting_with_the_rule_is_an_error,
     "conflicting protocols specified: ip vs. ip6")
 BAD(create_existing_table_is_an_error, "add table inet f\ncreate table inet f\n", 2, 19, "table \"inet f\" already exists")
 BAD(define_twice_is_an_error, "define x = 1\ndefine x = 2\n", 2, 8, "redefinition of symbol 'x'")
+BAD(fib_is_reported_as_unsupported, in_chain("fib daddr type local accept"), 3, 1,
+    "\"fib\" expressions and statements are not supported by fwsim")
