@@ -108,8 +108,8 @@ private:
     std::shared_ptr<const Program> prog_;
 };
 
-// Mutable per-run state (counters, limit buckets), so that several engines
-// can share one compiled Ruleset.
+// Mutable per-run state (counters, limit and quota state, elements rules add
+// to sets), so that several engines can share one compiled Ruleset.
 class RuntimeState {
 public:
     explicit RuntimeState(const Ruleset& rs);
@@ -117,8 +117,8 @@ public:
     struct RuleCounter {
         uint64_t packets = 0, bytes = 0;
     };
-    // By rule id: packets that reached the rule's first statement (all its
-    // matches held), as nft's per-rule counters would count them.
+    // By rule id: packets that reached the rule's first statement (every
+    // match before it held); a rule of matches only counts when all held.
     std::span<const RuleCounter> hits() const { return hits_; }
 
     // Token-bucket state of one `limit` statement (nft_limit.c's struct nft_limit_priv).
