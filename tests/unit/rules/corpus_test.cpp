@@ -85,3 +85,20 @@ BOOST_AUTO_TEST_CASE(every_bad_corpus_file_fails_where_its_header_says) {
         }
     }
 }
+
+BOOST_AUTO_TEST_CASE(builtin_ruleset_is_the_home_ruleset) {
+    auto rs = fwsim::load_builtin_ruleset(kIfs);
+    BOOST_TEST(rs.rule_count() == 7u);
+    BOOST_TEST(rs.rule_info(0).file == "rules/home.nft");
+    BOOST_TEST(rs.base_chains(fwsim::Hook::postrouting, fwsim::Family::ipv4).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_ruleset_file_is_an_input_error) {
+    try {
+        fwsim::load_ruleset_file("/nonexistent/x.nft", kIfs);
+        BOOST_ERROR("no error");
+    } catch (const fwsim::InputError& e) {
+        BOOST_TEST(e.file() == "/nonexistent/x.nft");
+        BOOST_TEST(std::string(e.what()).find("cannot read") != std::string::npos);
+    }
+}
