@@ -82,7 +82,7 @@ struct StmtAst {
     Loc target_loc;
     // log
     std::string prefix;
-    // counter name NAME (a named counter object)
+    // counter/limit/quota name NAME (a named object of the table)
     std::string counter_name;
     // limit: rate per `unit_secs`, in packets or bytes
     uint64_t rate = 0, unit_secs = 1, burst = 0;
@@ -150,6 +150,7 @@ struct TableAst {
     std::vector<ChainAst> chains;
     std::vector<SetAst> sets;
     std::vector<std::string> counters;  // named counter objects
+    std::vector<std::pair<std::string, StmtAst>> limits, quotas;  // named limit and quota objects
     bool dormant = false;               // `flags dormant`: its chains see no packets
 
     std::map<std::string, size_t> chain_index;  // name -> position in chains

@@ -36,8 +36,17 @@ void Compiler::compile_stmt(TableAst& t, ChainAst& c, uint32_t cid, StmtAst& s) 
         return;
     case StmtAst::K::limit: {
         x.k = Stmt::K::limit;
-        x.index = uint32_t(p_.limits.size());
-        p_.limits.push_back(limit_spec(s));
+        if (!s.counter_name.empty()) {  // limit name X: one bucket shared by its users
+            auto it = std::find_if(t.limits.begin(), t.limits.end(),
+                                   [&](const auto& o) { return o.first == s.counter_name; });
+            if (it == t.limits.end()) fail(s.target_loc, "limit \"" + s.counter_name + "\" does not exist");
+            auto [slot, fresh] = named_limits_.try_emplace(key(t, s.counter_name), uint32_t(p_.limits.size()));
+            if (fresh) p_.limits.push_back(limit_spec(it->second));
+            x.index = slot->second;
+        } else {
+            x.index = uint32_t(p_.limits.size());
+            p_.limits.push_back(limit_spec(s));
+        }
         add_stmt(x, "limit");
         return;
     }
@@ -70,8 +79,20 @@ void Compiler::compile_stmt(TableAst& t, ChainAst& c, uint32_t cid, StmtAst& s) 
         return;
     case StmtAst::K::quota:
         x.k = Stmt::K::quota;
-        x.index = uint32_t(p_.quotas.size());
-        p_.quotas.push_back(Program::Quota{s.quota_bytes, s.quota_used, s.over});
+        if (!s.counter_name.empty()) {  // quota name X: one budget shared by its users
+            auto it = std::find_if(t.quotas.begin(), t.quotas.end(),
+                                   [&](const auto& o) { return o.first == s.counter_name; });
+            if (it == t.quotas.end()) fail(s.target_loc, "quota \"" + s.counter_name + "\" does not exist");
+            auto [slot, fresh] = named_quotas_.try_emplace(key(t, s.counter_name), uint32_t(p_.quotas.size()));
+            if (fresh) {
+                const StmtAst& q = it->second;
+                p_.quotas.push_back(Program::Quota{q.quota_bytes, q.quota_used, q.over});
+            }
+            x.index = slot->second;
+        } else {
+            x.index = uint32_t(p_.quotas.size());
+            p_.quotas.push_back(Program::Quota{s.quota_bytes, s.quota_used, s.over});
+        }
         add_stmt(x, "quota");
         return;
     case StmtAst::K::vmap: {

@@ -44,7 +44,7 @@ private:
     Program p_;
     std::map<std::string, uint32_t> chain_ids_;
     std::map<std::string, uint32_t> set_ids_;
-    std::map<std::string, uint32_t> named_counters_;
+    std::map<std::string, uint32_t> named_counters_, named_limits_, named_quotas_;
     std::vector<Loc> chain_locs_;
     std::vector<std::vector<Edge>> edges_;
     std::vector<HookCheck> checks_;

@@ -264,6 +264,15 @@ private:
                 } while (accept(","));
             } else if (t.is_word("comment")) {
                 expect_name("string");
+            } else if (t.is_word("limit") || t.is_word("quota")) {
+                // named objects: limit NAME { rate ... }, quota NAME { [over] N unit }
+                std::string name = expect_name("object name");
+                expect("{");
+                skip_seps();
+                StmtAst obj = t.is_word("limit") ? parse_limit(t) : parse_quota(t);
+                skip_seps();
+                expect("}");
+                (t.is_word("limit") ? tb.limits : tb.quotas).emplace_back(name, std::move(obj));
             } else if (t.is_word("counter")) {
                 std::string name = expect_name("counter name");
                 expect("{");
@@ -277,7 +286,7 @@ private:
                 }
                 tb.counters.push_back(name);
             } else {
-                unexpected(t, "chain, set, map, counter, flags or '}'");
+                unexpected(t, "chain, set, map, counter, limit, quota, flags or '}'");
             }
             end_item(false);
         }

@@ -110,17 +110,19 @@ void RuleParser::parse_item(RuleAst& r) {
     } else if (w == "log") {
         next();
         r.items.push_back(parse_log(t));
+    } else if ((w == "limit" || w == "quota") && peek(1).is_word("name")) {
+        next();
+        next();
+        StmtAst s = stmt(w == "limit" ? StmtAst::K::limit : StmtAst::K::quota, t.loc);
+        s.target_loc = peek().loc;
+        s.counter_name = expect_name("object name");
+        r.items.push_back(std::move(s));
     } else if (w == "limit") {
         next();
         r.items.push_back(parse_limit(t));
     } else if (w == "quota") {
         next();
-        StmtAst s = stmt(StmtAst::K::quota, t.loc);
-        if (accept("over")) s.over = true;
-        else accept("until");
-        s.quota_bytes = parse_bytes();
-        if (accept("used")) s.quota_used = parse_bytes();
-        r.items.push_back(std::move(s));
+        r.items.push_back(parse_quota(t));
     } else if (w == "notrack") {
         next();
         r.items.push_back(stmt(StmtAst::K::notrack, t.loc));
@@ -522,6 +524,15 @@ StmtAst RuleParser::parse_log(const Token& kw) {
             return s;
         }
     }
+}
+
+StmtAst RuleParser::parse_quota(const Token& kw) {
+    StmtAst s = stmt(StmtAst::K::quota, kw.loc);
+    if (accept("over")) s.over = true;
+    else accept("until");
+    s.quota_bytes = parse_bytes();
+    if (accept("used")) s.quota_used = parse_bytes();
+    return s;
 }
 
 StmtAst RuleParser::parse_limit(const Token& kw) {

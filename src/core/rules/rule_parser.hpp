@@ -33,6 +33,7 @@ protected:
     StmtAst parse_reject(const Token& kw);
     StmtAst parse_log(const Token& kw);
     StmtAst parse_limit(const Token& kw);
+    StmtAst parse_quota(const Token& kw);
     StmtAst parse_nat(const Token& kw);
     void nat_flags(StmtAst& s);
 };

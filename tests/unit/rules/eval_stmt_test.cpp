@@ -265,3 +265,22 @@ BOOST_AUTO_TEST_CASE(meta_day_and_hour_use_capture_time_in_utc) {
     auto noon = run(rs, st, p, Hook::input, 0, kNoIf, CtState::new_, t + 49600 * kSecond);  // 12:00:00
     BOOST_TEST(noon.ctx.log_count == 0);
 }
+
+BOOST_AUTO_TEST_CASE(named_limit_is_one_bucket_for_all_its_rules) {
+    auto rs = load("table inet t {\nlimit two { rate 1/minute burst 2 packets; }\n"
+                   "chain c { type filter hook input priority 0; policy drop;\n"
+                   "tcp dport 1 limit name \"two\" accept\ntcp dport 2 limit name two accept\n}\n}\n");
+    RuntimeState st(rs);
+    BOOST_TEST(run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 1), Hook::input).verdict == Verdict::accept);
+    BOOST_TEST(run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 2), Hook::input).verdict == Verdict::accept);
+    BOOST_TEST(run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 1), Hook::input).verdict == Verdict::drop);
+}
+
+BOOST_AUTO_TEST_CASE(named_quota_is_one_budget) {
+    auto rs = load("table inet t {\nquota q {\nover 100 bytes\n}\n"
+                   "chain c { type filter hook input priority 0;\nquota name \"q\" drop\n}\n}\n");
+    RuntimeState st(rs);
+    auto p = udp("1.1.1.1", 1, "2.2.2.2", 2);
+    BOOST_TEST(run(rs, st, p, Hook::input).verdict == Verdict::accept);  // 60
+    BOOST_TEST(run(rs, st, p, Hook::input).verdict == Verdict::drop);    // 120 > 100
+}

@@ -191,3 +191,4 @@ BAD(create_existing_table_is_an_error, "add table inet f\ncreate table inet f\n"
 BAD(define_twice_is_an_error, "define x = 1\ndefine x = 2\n", 2, 8, "redefinition of symbol 'x'")
 BAD(fib_is_reported_as_unsupported, in_chain("fib daddr type local accept"), 3, 1,
     "\"fib\" expressions and statements are not supported by fwsim")
+BAD(missing_named_limit_is_an_error, in_chain("limit name \"nope\" accept"), 3, 12, "limit \"nope\" does not exist")
