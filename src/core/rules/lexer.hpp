@@ -29,6 +29,7 @@ struct Token {
     Kind kind = Kind::eof;
     std::string text;
     Loc loc;
+    uint32_t expansion = 0;  // 0: as written; else the $variable expansion it came from
 
     bool is(std::string_view p) const { return (kind == Kind::punct || kind == Kind::word) && text == p; }
     bool is_word(std::string_view w) const { return kind == Kind::word && text == w; }

@@ -45,7 +45,7 @@ bool RuleParser::rule_end(const Token& t) {
 
 RuleAst RuleParser::parse_rule() {
     RuleAst r;
-    r.loc = peek().loc;
+    r.loc = written_loc(peek());
     size_t start = pos_;
     while (!rule_end(peek())) {
         // nft's rule_evaluate(): nothing may follow a terminal statement
@@ -56,10 +56,16 @@ RuleAst RuleParser::parse_rule() {
         parse_item(r);
     }
     if (r.items.empty()) unexpected(peek(), "a rule");
+    // the rule as written: a $variable stands for the tokens it expanded to
+    uint32_t last_top = 0;
     for (size_t i = start; i < pos_; ++i) {
         const Token& t = toks_[i];
-        if (!r.text.empty() && !t.is(",")) r.text += ' ';
-        if (t.kind == Token::Kind::string) r.text += '"' + t.text + '"';
+        const uint32_t top = t.expansion ? expansion_[t.expansion].top : 0;
+        if (top != 0 && top == last_top) continue;
+        last_top = top;
+        if (!r.text.empty() && !(top == 0 && t.is(","))) r.text += ' ';
+        if (top != 0) r.text += '$' + expansion_[top].name;
+        else if (t.kind == Token::Kind::string) r.text += '"' + t.text + '"';
         else if (t.kind == Token::Kind::setref) r.text += '@' + t.text;
         else r.text += t.text;
     }

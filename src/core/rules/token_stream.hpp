@@ -31,6 +31,16 @@ protected:
     std::vector<Token> toks_;
     size_t pos_ = 0;
     std::map<std::string, std::vector<Token>> defines_;
+    // $variable expansions: the variable, where it was used (the outermost
+    // use for nested variables) and the outermost expansion's id
+    struct Expansion {
+        std::string name;
+        Loc use;
+        uint32_t top = 0;
+    };
+    std::vector<Expansion> expansion_{Expansion{}};  // id 0: not an expansion
+    // Where a token stands in the text as written.
+    Loc written_loc(const Token& t) const { return t.expansion ? expansion_[t.expansion].use : t.loc; }
     size_t expansions_ = 0;
 
     [[noreturn]] void fail(Loc loc, const std::string& msg) { fail_at(sources_, loc, msg); }
@@ -49,8 +59,13 @@ protected:
                 auto it = defines_.find(v.text);
                 if (it == defines_.end()) fail(v.loc, "undefined variable \"$" + v.text + "\"");
                 if (++expansions_ > kMaxExpansions) fail(v.loc, "variable \"$" + v.text + "\" expands recursively");
+                // remember where the variable was used, for rule text and lines
+                const uint32_t id = uint32_t(expansion_.size());
+                const uint32_t top = v.expansion ? expansion_[v.expansion].top : id;
+                expansion_.push_back(Expansion{v.text, v.expansion ? expansion_[v.expansion].use : v.loc, top});
                 toks_.erase(toks_.begin() + long(i));
-                toks_.insert(toks_.begin() + long(i), it->second.begin(), it->second.end());
+                auto at = toks_.insert(toks_.begin() + long(i), it->second.begin(), it->second.end());
+                for (size_t j = 0; j < it->second.size(); ++j) at[long(j)].expansion = id;
             }
         }
     }

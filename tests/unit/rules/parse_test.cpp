@@ -223,3 +223,11 @@ BOOST_AUTO_TEST_CASE(list_and_reset_commands_change_nothing) {
     auto rs = load("add table inet f\nlist ruleset\nreset counters\nadd chain inet f c { type filter hook input priority 0; }\n");
     BOOST_TEST(rs.base_chains(Hook::input, Family::ipv4).size() == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(rule_text_keeps_variables_as_written) {
+    auto rs = load("define a = 22\ndefine ports = { $a, 80 }\ndefine net = 10.0.0.0/8\ntable ip t {\n"
+                   "chain c { type filter hook input priority 0;\nip saddr $net tcp dport $ports accept\n}\n}\n");
+    BOOST_REQUIRE(rs.rule_count() == 1u);
+    BOOST_TEST(rs.rule_info(0).text == "ip saddr $net tcp dport $ports accept");
+    BOOST_TEST(rs.rule_info(0).line == 6u);
+}
