@@ -3,7 +3,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
 
 #include "fwsim/decode/decoder.hpp"
 #include "fwsim/error.hpp"
@@ -79,23 +84,147 @@ void capture_format(const std::string& capture, int* ts_digits, int* linktype) {
     *linktype = r.linktype();
 }
 
+namespace {
+
+// A run of records read and decoded ahead of the engine: the bytes live in
+// one arena so that a batch is handed over (and recycled) whole.
+struct Batch {
+    std::vector<uint8_t> arena;
+    std::vector<Packet> packets;
+    std::vector<std::pair<size_t, size_t>> spans;  // offset, length into arena
+    bool last = false;
+    std::string error;
+    uint64_t bytes_read = 0;  // file position after the batch (read on the reader thread)
+};
+
+constexpr size_t kBatchPackets = 2048;
+
+void fill_packet(const RawRecord& rec, Packet& p) {
+    p = Packet{};
+    p.index = rec.index;
+    p.ts = rec.ts;
+    p.wire_len = rec.wire_len;
+    p.cap_len = uint32_t(rec.data.size());
+    p.capture_if = rec.capture_if;
+}
+
+// Reads up to kBatchPackets records into b and decodes them.
+void read_batch(PcapReader& reader, int dlt, Batch& b) {
+    b.arena.clear();
+    b.spans.clear();
+    b.packets.resize(kBatchPackets);
+    size_t n = 0;
+    RawRecord rec;
+    while (n < kBatchPackets && reader.next(rec)) {
+        fill_packet(rec, b.packets[n]);
+        b.spans.emplace_back(b.arena.size(), rec.data.size());
+        b.arena.insert(b.arena.end(), rec.data.begin(), rec.data.end());
+        ++n;
+    }
+    b.packets.resize(n);
+    b.bytes_read = reader.bytes_read();
+    for (size_t i = 0; i < n; ++i)
+        decode_frame(dlt, {b.arena.data() + b.spans[i].first, b.spans[i].second}, b.packets[i]);
+    if (n < kBatchPackets) {
+        b.last = true;
+        b.error = reader.error();
+    }
+}
+
+// A bounded hand-over between the reader thread and the engine thread.
+class BatchQueue {
+public:
+    explicit BatchQueue(size_t depth) {
+        for (size_t i = 0; i < depth; ++i) free_.push_back(std::make_unique<Batch>());
+    }
+    std::unique_ptr<Batch> take_free() { return pop(free_); }
+    void give_full(std::unique_ptr<Batch> b) { push(full_, std::move(b)); }
+    std::unique_ptr<Batch> take_full() { return pop(full_); }
+    void give_free(std::unique_ptr<Batch> b) { push(free_, std::move(b)); }
+    void stop() {
+        std::lock_guard<std::mutex> g(m_);
+        stopped_ = true;
+        cv_.notify_all();
+    }
+
+private:
+    std::unique_ptr<Batch> pop(std::deque<std::unique_ptr<Batch>>& q) {
+        std::unique_lock<std::mutex> g(m_);
+        cv_.wait(g, [&] { return !q.empty() || stopped_; });
+        if (q.empty()) return nullptr;
+        auto b = std::move(q.front());
+        q.pop_front();
+        return b;
+    }
+    void push(std::deque<std::unique_ptr<Batch>>& q, std::unique_ptr<Batch> b) {
+        std::lock_guard<std::mutex> g(m_);
+        q.push_back(std::move(b));
+        cv_.notify_all();
+    }
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::deque<std::unique_ptr<Batch>> free_, full_;
+    bool stopped_ = false;
+};
+
+// --threads >= 2: the reader thread reads and decodes, this thread runs the
+// engine. The engine sees the same packets in the same order, so outputs are
+// byte-identical to --threads 1.
+ReadResult feed_pipelined(PcapReader& reader, Engine& engine, Progress& prog, bool progress,
+                          const std::function<void(Nanos)>& before_packet) {
+    const int dlt = reader.linktype();
+    BatchQueue q(4);
+    std::thread producer([&] {
+        for (;;) {
+            auto b = q.take_free();
+            if (!b) return;
+            read_batch(reader, dlt, *b);
+            const bool last = b->last;
+            q.give_full(std::move(b));
+            if (last) return;
+        }
+    });
+    ReadResult res;
+    try {
+        for (;;) {
+            auto b = q.take_full();
+            if (!b) break;
+            for (const Packet& p : b->packets) {
+                if (before_packet) before_packet(p.ts);
+                engine.process(p);
+                ++res.packets;
+            }
+            if (progress) prog.tick(res.packets, b->bytes_read, reader.file_size());
+            const bool last = b->last;
+            if (last) res.error = b->error;
+            q.give_free(std::move(b));
+            if (last) break;
+        }
+    } catch (...) {
+        q.stop();
+        producer.join();
+        throw;
+    }
+    q.stop();
+    producer.join();
+    return res;
+}
+
+}  // namespace
+
 ReadResult feed(const std::string& capture, Engine& engine, bool progress, uint64_t stop_after,
-                const std::function<void(Nanos)>& before_packet, int* ts_digits, int* linktype) {
+                const std::function<void(Nanos)>& before_packet, int* ts_digits, int* linktype, unsigned threads) {
     PcapReader reader(capture);
     if (ts_digits) *ts_digits = reader.ts_digits();
     if (linktype) *linktype = reader.linktype();
     const int dlt = reader.linktype();
     Progress prog(progress);
+    if (threads >= 2 && stop_after == 0) return feed_pipelined(reader, engine, prog, progress, before_packet);
     RawRecord rec;
     Packet p;
     ReadResult res;
     while (reader.next(rec)) {
-        p = Packet{};
-        p.index = rec.index;
-        p.ts = rec.ts;
-        p.wire_len = rec.wire_len;
-        p.cap_len = uint32_t(rec.data.size());
-        p.capture_if = rec.capture_if;
+        fill_packet(rec, p);
         decode_frame(dlt, rec.data, p);
         if (before_packet) before_packet(p.ts);
         engine.process(p);

@@ -38,8 +38,11 @@ struct ReadResult {
 // Reads the capture into the engine (up to and including `stop_after`
 // when non-zero). Shows progress on stderr when `progress` is set.
 // `before_packet` (may be empty) runs before each packet with its ts.
+// threads >= 2: reading and decoding run on their own thread, ahead of the
+// engine (a pipeline; the engine itself stays serial, so outputs are the same).
 ReadResult feed(const std::string& capture, Engine& engine, bool progress, uint64_t stop_after,
-                const std::function<void(Nanos)>& before_packet, int* ts_digits, int* linktype);
+                const std::function<void(Nanos)>& before_packet, int* ts_digits, int* linktype,
+                unsigned threads = 1);
 
 // Capture precision and link type without reading packets (opens the file).
 void capture_format(const std::string& capture, int* ts_digits, int* linktype);

@@ -69,7 +69,7 @@ int run(const ReplayOptions& o) {
     };
     const bool progress = !o.quiet && stderr_is_terminal();
     ReadResult rr = feed(o.capture, engine, progress, 0, dump_time ? std::function<void(Nanos)>(before) : nullptr,
-                         nullptr, nullptr);
+                         nullptr, nullptr, o.threads);
     if (!o.dump_state.empty() && !dumped) {
         if (dump_time) engine.advance_to(dump_at);
         dump_text = engine.dump_state();
@@ -127,7 +127,7 @@ void add_replay(CLI::App& app, std::function<int()>& action) {
     c->add_option("--dump-state", o->dump_state,
                   "write the conntrack table at capture time AT (seconds) or at the end, as /proc/net/nf_conntrack");
     c->add_option("--dump-state-out", o->dump_state_out, "where --dump-state writes (default: stdout)");
-    c->add_option("--threads", o->threads, "worker threads (outputs are identical whatever N)")->check(CLI::Range(1u, 64u));
+    c->add_option("--threads", o->threads, "threads: 2 or more read and decode the capture on a thread of their own, ahead of the engine (outputs are identical whatever N)")->check(CLI::Range(1u, 64u));
     c->add_flag("--quiet,-q", o->quiet, "no human summary, no progress");
     c->callback([o, &action] { action = [o] { return run(*o); }; });
 }

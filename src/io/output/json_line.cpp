@@ -32,12 +32,15 @@ JsonLine& JsonLine::addr(std::string_view key, Family f, const IpAddr& a) {
     out_ += '"';
     if (f == Family::ipv4) {
         char b[16];
-        char* p = b;
+        size_t n = 0;
         for (int i = 0; i < 4; ++i) {
-            if (i) *p++ = '.';
-            p = std::to_chars(p, b + sizeof b, a.b[i]).ptr;
+            if (i) b[n++] = '.';
+            const unsigned v = a.b[i];
+            if (v >= 100) b[n++] = char('0' + v / 100);
+            if (v >= 10) b[n++] = char('0' + v / 10 % 10);
+            b[n++] = char('0' + v % 10);
         }
-        out_.append(b, p);
+        out_.append(b, n);
     } else {
         char b[INET6_ADDRSTRLEN];
         inet_ntop(AF_INET6, a.b.data(), b, sizeof b);
