@@ -65,10 +65,10 @@ def count_records(path):
     return n
 
 
-def replay_outputs(capture, tmp, tag):
+def replay_outputs(capture, tmp, tag, *extra):
     outs = {k: os.path.join(tmp, "%s.%s" % (tag, k)) for k in ("verdicts", "flows", "stats", "summary")}
     rc, out, err = run("replay", capture, "--verdicts", outs["verdicts"], "--flows", outs["flows"],
-                       "--stats", outs["stats"], "--summary", outs["summary"], "--quiet")
+                       "--stats", outs["stats"], "--summary", outs["summary"], "--quiet", *extra)
     return rc, err, outs
 
 
@@ -101,6 +101,10 @@ def test_captures(tmp):
         for k in outs:
             with open(outs[k], "rb") as a, open(outs2[k], "rb") as b:
                 check("%s: %s byte-identical on a second run" % (name, k), a.read() == b.read())
+        rc3, _, outs3 = replay_outputs(cap, tmp, name + ".c", "--threads", "2")
+        for k in outs:
+            with open(outs[k], "rb") as a, open(outs3[k], "rb") as b:
+                check("%s: %s byte-identical with --threads 2" % (name, k), a.read() == b.read())
 
 
 def test_truncated(tmp):
