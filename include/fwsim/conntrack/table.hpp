@@ -3,8 +3,10 @@
 // net/netfilter/nf_conntrack_core.c and the per-protocol trackers.
 //
 // Threading: none; one Table per replay. Time is only what the caller passes.
-// Memory: entries live in a slab (std::vector) with a free list; the hash
-// holds 32-bit slot indexes. Timers: a min-heap of (key, id, slot) with lazy
+// Memory: entries live in a slab (std::vector of 128-byte detail::Slot) with
+// a free list; the hash holds 32-bit slot indexes. IPv4 addresses are inline,
+// IPv6 ones in a side pool, TCP window state in a side slab (TCP entries
+// only); get() returns a view (Entry) that materialises tuples on demand. Timers: a min-heap of (key, id, slot) with lazy
 // updates: extending a deadline (the common case: every packet of a live
 // connection) costs nothing; an entry whose key comes up with a later
 // deadline is re-armed; only shortening a deadline pushes a new element, and
@@ -63,6 +65,7 @@
 #pragma once
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -166,28 +169,65 @@ struct TcpTrack {
     uint8_t last_flags = 0;
 };
 
-// One tracked connection, read through Table::get(). Change it only through
-// Table's methods. Fields are public for cheap reads by the engine and NAT.
-struct alignas(64) Entry {
-    // The hash nodes first: a chain walk reads the tuple and the link from
-    // the entry's first two cache lines only.
-    Tuple tuple[2];             // [original], [reply] (reply is rewritten by alter_reply for NAT)
-    uint32_t next[2] = {};      // table internal: hash chain links (node ids), per direction
+class Table;
+
+namespace detail {
+// How the table stores one connection (internal; read entries through
+// Table::get()). Laid out for the lookup: a hash-chain walk reads only the
+// first cache line (links, addresses, ports, protocol). IPv4 addresses are
+// stored inline (4 bytes each); IPv6 ones (and any tuple whose IPv4 address
+// has bytes past the fourth set, which never happens from the decoder) live
+// in a side pool, `addr[0]` holding the pool index. TCP window tracking
+// (56 bytes) lives in a side slab, only for TCP entries.
+struct alignas(64) Slot {
+    uint32_t next[2] = {};      // hash chain links (node ids), per direction
+    uint32_t addr[4] = {};      // orig src, orig dst, reply src, reply dst (network order bytes)
+    uint16_t port[4] = {};      // orig sport, dport, reply sport, dport
+    uint8_t proto[2] = {};      // orig, reply
+    Family family[2] = {};      // orig, reply
+    bool live = false;
+    bool confirmed = false;
+    bool dying = false;         // killed, slot freed at the next in()/advance()/finish()
+    bool pooled = false;        // addresses in the side pool
     uint32_t status = 0;        // rules::ctstatus bits
     uint32_t mark = 0;
     uint32_t rule = 0;
-    bool live = false;          // table internal
-    bool confirmed = false;     // table internal
-    bool dying = false;         // table internal: killed, slot freed at the next in()/advance()/finish()
+    uint32_t tcp = 0xffffffff;  // index in the TCP slab, for TCP entries
     uint64_t id = 0;
+    // second cache line
     Nanos first_ts = 0, last_ts = 0;
     Nanos deadline = 0;         // absolute timeout (ct->timeout)
-    Nanos timer_key = 0;        // table internal: key of its live timer element (<= deadline)
+    Nanos timer_key = 0;        // key of its live timer element (<= deadline)
     uint64_t pkts[2] = {}, bytes[2] = {};
-    TcpTrack tcp;               // TCP only
+};
+static_assert(sizeof(Slot) == 128);
 
-    const Tuple& orig() const { return tuple[0]; }
-    const Tuple& reply() const { return tuple[1]; }
+// A tuple of an entry, materialised on demand (Entry::tuple[d]).
+struct TuplePair {
+    const Table* table;
+    uint32_t slot;
+    Tuple operator[](size_t d) const;
+};
+}  // namespace detail
+
+// One tracked connection as Table::get() shows it: a view (references into
+// the table, valid until the table changes). Change entries only through
+// Table's methods.
+struct Entry {
+    const uint64_t& id;
+    const uint32_t& status;     // rules::ctstatus bits
+    const uint32_t& mark;
+    const uint32_t& rule;
+    const Nanos& first_ts;
+    const Nanos& last_ts;
+    const Nanos& deadline;      // absolute timeout (ct->timeout)
+    const uint64_t (&pkts)[2];  // [original], [reply]
+    const uint64_t (&bytes)[2];
+    const TcpTrack& tcp;        // TCP only (an empty one for other protocols)
+    detail::TuplePair tuple;    // [original], [reply] (reply is rewritten by alter_reply for NAT)
+
+    Tuple orig() const { return tuple[0]; }
+    Tuple reply() const { return tuple[1]; }
     TcpState tcp_state() const { return tcp.state; }
     // UDP: ct->proto.udp.stream_ts, 2 s after the first packet
     Nanos stream_ts() const { return first_ts + 2 * kSecond; }
@@ -232,7 +272,12 @@ public:
     void set_mark(EntryId e, uint32_t mark);
     void set_status_bits(EntryId e, uint32_t bits);
 
-    const Entry& get(EntryId e) const { return slots_[e]; }
+    Entry get(EntryId e) const {
+        const detail::Slot& s = slots_[e];
+        return Entry{s.id,       s.status,   s.mark, s.rule, s.first_ts,
+                     s.last_ts,  s.deadline, s.pkts, s.bytes,
+                     s.tcp != kNoTcp ? tcp_[s.tcp] : kEmptyTcp, detail::TuplePair{this, e}};
+    }
     bool valid(EntryId e) const { return e < slots_.size() && slots_[e].live; }
     FlowInfo flow_info(EntryId e) const;
     // Lookup of a tuple in the confirmed table (either direction).
@@ -257,7 +302,14 @@ public:
     std::string dump(Nanos now) const;
 
 private:
-    friend struct TableAccess;  // the per-protocol trackers (src/core/conntrack)
+    friend struct detail::TuplePair;
+    using Slot = detail::Slot;
+    static constexpr uint32_t kNoTcp = 0xffffffff;
+    static const TcpTrack kEmptyTcp;
+
+    Tuple tuple_at(const Slot& s, int d) const;
+    bool tuple_is(const Slot& s, int d, const Tuple& t) const;
+    void store_tuple(Slot& s, int d, const Tuple& t);
 
     EntryId alloc_entry();
     void free_entry(EntryId e);
@@ -275,14 +327,19 @@ private:
     Result new_entry(const Packet& pkt, const Tuple& t, Nanos now, bool checksum_bad,
                      Observer& obs);
     Result icmp_error(const Packet& pkt);
-    void sync_tcp_count(const Entry& en, TcpState before);
-    void account(Entry& en, CtDir dir, const Packet& pkt, Nanos now);
+    TcpState tcp_state_of(const Slot& s) const { return s.tcp != kNoTcp ? tcp_[s.tcp].state : TcpState::none; }
+    void sync_tcp_count(const Slot& en, TcpState before);
+    void account(Slot& en, CtDir dir, const Packet& pkt, Nanos now);
     void reap();
-    void count_entry(const Entry& en, int delta);
+    void count_entry(const Slot& en, int delta);
 
     Config cfg_;
-    std::vector<Entry> slots_;
+    std::vector<Slot> slots_;
     std::vector<EntryId> free_;      // free slot stack
+    std::vector<TcpTrack> tcp_;      // TCP window tracking, for TCP entries
+    std::vector<uint32_t> tcp_free_;
+    std::vector<std::array<IpAddr, 4>> pool_;  // addresses of pooled entries (IPv6)
+    std::vector<uint32_t> pool_free_;
     std::vector<uint32_t> buckets_;  // heads of chains: node id = slot*2 + dir, kNoEntry = empty
     uint32_t bucket_mask_ = 0;
     uint32_t htable_mask_ = 0;       // virtual kernel buckets for early_drop

@@ -96,7 +96,7 @@ void append_acct(std::string& out, uint64_t pkts, uint64_t bytes) {  // seq_prin
 std::string Table::dump(Nanos now) const {
     std::vector<std::pair<uint64_t, EntryId>> order;
     for (EntryId e = 0; e < slots_.size(); ++e) {
-        const Entry& en = slots_[e];
+        const Slot& en = slots_[e];
         if (en.live && en.confirmed && !en.dying) order.emplace_back(en.id, e);
     }
     std::sort(order.begin(), order.end());
@@ -104,15 +104,15 @@ std::string Table::dump(Nanos now) const {
     std::string out;
     char buf[96];
     for (const auto& [id, e] : order) {
-        const Entry& en = slots_[e];
-        const Tuple& o = en.tuple[0];
+        const Slot& en = slots_[e];
+        const Tuple o = tuple_at(en, 0);
         const bool v4 = o.family == Family::ipv4;
         const Nanos left = std::max<Nanos>(en.deadline - now, 0);
         std::snprintf(buf, sizeof buf, "%-8s %u %-8s %u %lld ", v4 ? "ipv4" : "ipv6", v4 ? 2u : 10u,
                       l4_name(o.proto), unsigned(o.proto), static_cast<long long>(left / kSecond));
         out += buf;
         if (o.proto == proto::tcp) {  // tcp_print_conntrack()
-            out += tcp_state_name(en.tcp.state);
+            out += tcp_state_name(tcp_state_of(en));
             out += ' ';
         } else if (o.proto == proto::gre) {  // gre_print_conntrack(): the default timeouts
             out += "timeout=30, stream_timeout=180 ";
@@ -120,7 +120,7 @@ std::string Table::dump(Nanos now) const {
         append_tuple(out, o);
         if (cfg_.ct_acct) append_acct(out, en.pkts[0], en.bytes[0]);
         if (!(en.status & rules::ctstatus::seen_reply)) out += "[UNREPLIED] ";
-        append_tuple(out, en.tuple[1]);
+        append_tuple(out, tuple_at(en, 1));
         if (cfg_.ct_acct) append_acct(out, en.pkts[1], en.bytes[1]);
         if (en.status & rules::ctstatus::assured) out += "[ASSURED] ";
         std::snprintf(buf, sizeof buf, "mark=%u zone=0 use=2\n", en.mark);

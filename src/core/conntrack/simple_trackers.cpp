@@ -13,7 +13,7 @@ namespace st = rules::ctstatus;
 // nf_conntrack_udp_packet(): a UDP "stream" (both directions seen and still
 // active two seconds after the first packet) gets the long timeout and
 // ASSURED; until then, the unreplied timeout.
-Outcome udp_packet(Entry& en, bool confirmed, Nanos now, bool checksum_bad, const Config& cfg) {
+Outcome udp_packet(Conn& en, bool confirmed, Nanos now, bool checksum_bad, const Config& cfg) {
     Outcome o;
     if (checksum_bad) {  // udp_error(): bad checksum
         o.kind = Outcome::invalid;
@@ -35,10 +35,10 @@ Outcome udp_packet(Entry& en, bool confirmed, Nanos now, bool checksum_bad, cons
 
 // nf_conntrack_icmp_packet() / nf_conntrack_icmpv6_packet(): only query
 // types may create an entry (valid_new[]).
-Outcome icmp_packet(const Entry& en, bool confirmed, const Config& cfg) {
+Outcome icmp_packet(const Conn& en, bool confirmed, const Config& cfg) {
     Outcome o;
-    const uint8_t type = uint8_t(en.tuple[0].dport >> 8);
-    const bool v6 = en.tuple[0].proto == proto::icmpv6;
+    const uint8_t type = uint8_t(en.dport >> 8);
+    const bool v6 = en.proto == proto::icmpv6;
     bool valid_new;
     if (v6)  // ICMPV6_ECHO_REQUEST, ICMPV6_NI_QUERY
         valid_new = type == 128 || type == 139;
@@ -57,7 +57,7 @@ Outcome icmp_packet(const Entry& en, bool confirmed, const Config& cfg) {
 
 // gre_timeouts[]: nf_conntrack_gre_timeout / nf_conntrack_gre_timeout_stream
 // (no fwsim configuration keys yet).
-Outcome gre_packet(Entry& en) {
+Outcome gre_packet(Conn& en) {
     constexpr uint32_t kGreUnreplied = 30, kGreStream = 180;
     Outcome o;
     o.refresh = true;

@@ -6,6 +6,7 @@
 #include "fwsim/conntrack/table.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "fwsim/rules/eval_context.hpp"
 #include "trackers.hpp"
@@ -69,6 +70,93 @@ Table::Table(const Config& cfg, uint32_t htable_size) : cfg_(cfg) {
     if (cfg.ct_max != 0) slots_.reserve(std::min<uint64_t>(cfg.ct_max + 1, 1u << 20));
 }
 
+const TcpTrack Table::kEmptyTcp{};
+
+// ---------------------------------------------------------------- tuples
+
+namespace {
+uint32_t load4(const IpAddr& a) {
+    uint32_t v;
+    std::memcpy(&v, a.b.data(), 4);
+    return v;
+}
+bool v4_inline(const IpAddr& a) {  // only b[0..3] set, as the decoder makes IPv4 addresses
+    for (size_t i = 4; i < a.b.size(); ++i)
+        if (a.b[i] != 0) return false;
+    return true;
+}
+}  // namespace
+
+Tuple detail::TuplePair::operator[](size_t d) const {
+    return table->tuple_at(table->slots_[slot], int(d));
+}
+
+Tuple Table::tuple_at(const Slot& s, int d) const {
+    Tuple t;
+    t.family = s.family[d];
+    t.proto = s.proto[d];
+    t.sport = s.port[2 * d];
+    t.dport = s.port[2 * d + 1];
+    if (s.pooled) {
+        t.src = pool_[s.addr[0]][2 * d];
+        t.dst = pool_[s.addr[0]][2 * d + 1];
+    } else {
+        std::memcpy(t.src.b.data(), &s.addr[2 * d], 4);
+        std::memcpy(t.dst.b.data(), &s.addr[2 * d + 1], 4);
+    }
+    return t;
+}
+
+// Tuple equality against the stored form (the lookup's compare).
+bool Table::tuple_is(const Slot& s, int d, const Tuple& t) const {
+    if (s.port[2 * d] != t.sport || s.port[2 * d + 1] != t.dport || s.proto[d] != t.proto ||
+        s.family[d] != t.family)
+        return false;
+    if (s.pooled) {
+        const auto& a = pool_[s.addr[0]];
+        return a[2 * d] == t.src && a[2 * d + 1] == t.dst;
+    }
+    return s.addr[2 * d] == load4(t.src) && s.addr[2 * d + 1] == load4(t.dst) && v4_inline(t.src) &&
+           v4_inline(t.dst);
+}
+
+// Both tuples of a new entry are stored before it is used (orig first); the
+// reply one is rewritten by alter_reply(). Inline unless an address needs
+// more than 4 bytes; once pooled, an entry stays pooled.
+void Table::store_tuple(Slot& s, int d, const Tuple& t) {
+    s.family[d] = t.family;
+    s.proto[d] = t.proto;
+    s.port[2 * d] = t.sport;
+    s.port[2 * d + 1] = t.dport;
+    const bool fits = t.family == Family::ipv4 && v4_inline(t.src) && v4_inline(t.dst);
+    if (!s.pooled && !fits) {
+        uint32_t i;
+        if (!pool_free_.empty()) {
+            i = pool_free_.back();
+            pool_free_.pop_back();
+        } else {
+            i = uint32_t(pool_.size());
+            pool_.emplace_back();
+        }
+        std::array<IpAddr, 4>& a = pool_[i];
+        a = {};
+        if (d == 1) {  // keep the original tuple's inline addresses
+            std::memcpy(a[0].b.data(), &s.addr[0], 4);
+            std::memcpy(a[1].b.data(), &s.addr[1], 4);
+        }
+        s.pooled = true;
+        std::memset(s.addr, 0, sizeof s.addr);
+        s.addr[0] = i;
+    }
+    if (s.pooled) {
+        pool_[s.addr[0]][2 * d] = t.src;
+        pool_[s.addr[0]][2 * d + 1] = t.dst;
+    } else {
+        s.addr[2 * d] = load4(t.src);
+        s.addr[2 * d + 1] = load4(t.dst);
+    }
+}
+
 // ---------------------------------------------------------------- slab
 
 EntryId Table::alloc_entry() {
@@ -76,7 +164,7 @@ EntryId Table::alloc_entry() {
     if (!free_.empty()) {
         e = free_.back();
         free_.pop_back();
-        slots_[e] = Entry{};
+        slots_[e] = Slot{};
     } else {
         e = EntryId(slots_.size());
         slots_.emplace_back();
@@ -86,9 +174,18 @@ EntryId Table::alloc_entry() {
 }
 
 void Table::free_entry(EntryId e) {
-    slots_[e].live = false;
-    slots_[e].dying = false;
-    slots_[e].confirmed = false;
+    Slot& s = slots_[e];
+    s.live = false;
+    s.dying = false;
+    s.confirmed = false;
+    if (s.tcp != kNoTcp) {
+        tcp_free_.push_back(s.tcp);
+        s.tcp = kNoTcp;
+    }
+    if (s.pooled) {
+        pool_free_.push_back(s.addr[0]);
+        s.pooled = false;
+    }
     free_.push_back(e);
 }
 
@@ -102,19 +199,19 @@ void Table::reap() {
 uint32_t Table::bucket_of(const Tuple& t) const { return uint32_t(hash(t)) & bucket_mask_; }
 
 void Table::hash_insert(EntryId e) {
-    Entry& en = slots_[e];
+    Slot& en = slots_[e];
     for (uint32_t d = 0; d < 2; ++d) {
-        const uint32_t b = bucket_of(en.tuple[d]);
+        const uint32_t b = bucket_of(tuple_at(en, int(d)));
         en.next[d] = buckets_[b];
         buckets_[b] = e * 2 + d;  // at the head, as hlist_nulls_add_head_rcu()
     }
 }
 
 void Table::hash_remove(EntryId e) {
-    Entry& en = slots_[e];
+    Slot& en = slots_[e];
     for (uint32_t d = 0; d < 2; ++d) {
         const uint32_t node = e * 2 + d;
-        uint32_t* link = &buckets_[bucket_of(en.tuple[d])];
+        uint32_t* link = &buckets_[bucket_of(tuple_at(en, int(d)))];
         while (*link != kNil && *link != node) link = &slots_[*link >> 1].next[*link & 1];
         if (*link == node) *link = en.next[d];
     }
@@ -132,7 +229,7 @@ void Table::maybe_grow() {
 EntryId Table::find(const Tuple& t, CtDir* dir) const {
     for (uint32_t node = buckets_[bucket_of(t)]; node != kNil;
          node = slots_[node >> 1].next[node & 1]) {
-        if (slots_[node >> 1].tuple[node & 1] == t) {
+        if (tuple_is(slots_[node >> 1], int(node & 1), t)) {
             if (dir) *dir = (node & 1) ? CtDir::reply : CtDir::original;
             return node >> 1;
         }
@@ -146,8 +243,8 @@ bool Table::tuple_taken(const Tuple& t, EntryId ignored) const {
     for (uint32_t node = buckets_[bucket_of(t)]; node != kNil;
          node = slots_[node >> 1].next[node & 1]) {
         const EntryId e = node >> 1;
-        if (e == ignored || !(slots_[e].tuple[node & 1] == t)) continue;
-        if (ignored != kNoEntry && slots_[e].tuple[0] == slots_[ignored].tuple[0]) continue;
+        if (e == ignored || !tuple_is(slots_[e], int(node & 1), t)) continue;
+        if (ignored != kNoEntry && tuple_is(slots_[e], 0, tuple_at(slots_[ignored], 0))) continue;
         return true;
     }
     return false;
@@ -173,7 +270,7 @@ void Table::timer_push(EntryId e, Nanos key) {
 }
 
 void Table::timer_shorten(EntryId e) {
-    const Entry& en = slots_[e];
+    const Slot& en = slots_[e];
     if (!en.confirmed || en.dying || en.deadline >= en.timer_key) return;  // later: lazy
     timer_push(e, en.deadline);
     if (heap_.size() > 2 * confirmed_ + 1024) timer_compact();
@@ -183,7 +280,7 @@ void Table::timer_shorten(EntryId e) {
 void Table::timer_compact() {
     heap_.clear();
     for (EntryId e = 0; e < slots_.size(); ++e) {
-        Entry& en = slots_[e];
+        Slot& en = slots_[e];
         if (!en.live || !en.confirmed || en.dying) continue;
         en.timer_key = en.deadline;
         heap_.push_back(Timer{en.deadline, en.id, e});
@@ -198,26 +295,27 @@ void Table::set_timeout(EntryId e, Nanos deadline) {
 
 // ---------------------------------------------------------------- gauges
 
-void Table::count_entry(const Entry& en, int delta) {
+void Table::count_entry(const Slot& en, int delta) {
     confirmed_ += delta;
-    by_proto_[en.tuple[0].proto] += delta;
-    if (en.tuple[0].proto == proto::tcp) by_tcp_state_[size_t(en.tcp.state)] += delta;
+    by_proto_[en.proto[0]] += delta;
+    if (en.proto[0] == proto::tcp) by_tcp_state_[size_t(tcp_state_of(en))] += delta;
 }
 
-void Table::sync_tcp_count(const Entry& en, TcpState before) {
-    if (!en.confirmed || en.dying || en.tcp.state == before) return;
+void Table::sync_tcp_count(const Slot& en, TcpState before) {
+    const TcpState now = tcp_state_of(en);
+    if (!en.confirmed || en.dying || now == before) return;
     by_tcp_state_[size_t(before)]--;
-    by_tcp_state_[size_t(en.tcp.state)]++;
+    by_tcp_state_[size_t(now)]++;
 }
 
 // ---------------------------------------------------------------- life cycle
 
 FlowInfo Table::flow_info(EntryId e) const {
-    const Entry& en = slots_[e];
+    const Slot& en = slots_[e];
     FlowInfo f;
     f.id = en.id;
-    f.orig = en.tuple[0];
-    f.reply = en.tuple[1];
+    f.orig = tuple_at(en, 0);
+    f.reply = tuple_at(en, 1);
     f.first_ts = en.first_ts;
     f.last_ts = en.last_ts;
     f.orig_pkts = en.pkts[0];
@@ -225,14 +323,14 @@ FlowInfo Table::flow_info(EntryId e) const {
     f.reply_pkts = en.pkts[1];
     f.reply_bytes = en.bytes[1];
     f.status = en.status;
-    f.tcp_state = en.tcp.state;
+    f.tcp_state = tcp_state_of(en);
     f.mark = en.mark;
     f.rule = en.rule;
     return f;
 }
 
 void Table::kill(EntryId e, EndReason why, Nanos when, Observer& obs) {
-    Entry& en = slots_[e];
+    Slot& en = slots_[e];
     hash_remove(e);  // its timer element goes stale
     count_entry(en, -1);
     en.dying = true;
@@ -254,7 +352,7 @@ void Table::advance(Nanos now, Observer& obs) {
         const Timer top = heap_.front();
         std::pop_heap(heap_.begin(), heap_.end(), TimerLater{});
         heap_.pop_back();
-        const Entry& en = slots_[top.slot];
+        const Slot& en = slots_[top.slot];
         if (!en.live || !en.confirmed || en.dying || en.id != top.id || en.timer_key != top.key)
             continue;  // stale
         if (en.deadline > top.key) {
@@ -266,7 +364,7 @@ void Table::advance(Nanos now, Observer& obs) {
     reap();
 }
 
-void Table::account(Entry& en, CtDir dir, const Packet& pkt, Nanos now) {
+void Table::account(Slot& en, CtDir dir, const Packet& pkt, Nanos now) {
     const int d = dir == CtDir::reply ? 1 : 0;
     en.pkts[d]++;
     en.bytes[d] += pkt.ip_len;
@@ -285,8 +383,9 @@ bool Table::early_drop(const Tuple& t, Nanos now, Observer& obs) {
             for (uint32_t node = buckets_[b]; node != kNil;
                  node = slots_[node >> 1].next[node & 1]) {
                 const EntryId e = node >> 1;
-                const Entry& en = slots_[e];
-                if (filter && (uint32_t(hash(en.tuple[node & 1])) & htable_mask_) != v) continue;
+                const Slot& en = slots_[e];
+                if (filter && (uint32_t(hash(tuple_at(en, int(node & 1)))) & htable_mask_) != v)
+                    continue;
                 if ((en.status & st::assured) || !en.confirmed || en.dying) continue;
                 if (std::find(scratch_.begin(), scratch_.end(), e) == scratch_.end())
                     scratch_.push_back(e);
@@ -309,9 +408,9 @@ bool Table::early_drop(const Tuple& t, Nanos now, Observer& obs) {
 
 namespace {
 
-Outcome dispatch(Entry& en, bool confirmed, CtDir dir, const Packet& pkt, Nanos now,
+Outcome dispatch(detail::Conn& en, bool confirmed, CtDir dir, const Packet& pkt, Nanos now,
                  bool checksum_bad, const Config& cfg) {
-    switch (en.tuple[0].proto) {
+    switch (en.proto) {
         case proto::tcp:
             return detail::tcp_packet(en, confirmed, dir, pkt, now, checksum_bad, cfg);
         case proto::udp:
@@ -369,14 +468,17 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
         if (e == kNoEntry) return new_entry(pkt, t, now, checksum_bad, obs);
         counters_.found++;
 
-        Entry& en = slots_[e];
+        Slot& en = slots_[e];
         // resolve_normal_ct(): ctinfo from the direction and SEEN_REPLY.
         const CtState state = dir == CtDir::reply              ? CtState::established
                               : (en.status & st::seen_reply) ? CtState::established
                                                              : CtState::new_;
-        const TcpState tcp_before = en.tcp.state;
+        const TcpState tcp_before = tcp_state_of(en);
         const Nanos deadline_before = en.deadline;
-        const Outcome o = dispatch(en, true, dir, pkt, now, checksum_bad, cfg_);
+        TcpTrack none;
+        detail::Conn c{en.status, en.deadline, en.tcp != kNoTcp ? tcp_[en.tcp] : none,
+                       en.first_ts, en.proto[0], en.port[1]};
+        const Outcome o = dispatch(c, true, dir, pkt, now, checksum_bad, cfg_);
         sync_tcp_count(en, tcp_before);
 
         if (o.kind == Outcome::reopen) {
@@ -408,7 +510,7 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
         // nf_conntrack_in(): SEEN_REPLY after the tracker ran (also for
         // ignored packets).
         if (dir == CtDir::reply) en.status |= st::seen_reply;
-        r.tcp_state = en.tcp.state;
+        r.tcp_state = tcp_state_of(en);
         if (o.kill) kill(e, EndReason::closed, now, obs);  // nf_ct_kill_acct()
         return r;
     }
@@ -436,12 +538,25 @@ Result Table::new_entry(const Packet& pkt, const Tuple& t, Nanos now, bool check
         }
     }
     const EntryId e = alloc_entry();
-    Entry& en = slots_[e];
-    en.tuple[0] = t;
-    en.tuple[1] = reply;
+    Slot& en = slots_[e];
+    store_tuple(en, 0, t);
+    store_tuple(en, 1, reply);
     en.first_ts = en.last_ts = now;
     en.deadline = now;
-    const Outcome o = dispatch(en, false, CtDir::original, pkt, now, checksum_bad, cfg_);
+    TcpTrack none;
+    if (t.proto == proto::tcp) {
+        if (!tcp_free_.empty()) {
+            en.tcp = tcp_free_.back();
+            tcp_free_.pop_back();
+            tcp_[en.tcp] = TcpTrack{};
+        } else {
+            en.tcp = uint32_t(tcp_.size());
+            tcp_.emplace_back();
+        }
+    }
+    detail::Conn c{en.status, en.deadline, en.tcp != kNoTcp ? tcp_[en.tcp] : none,
+                   en.first_ts, en.proto[0], en.port[1]};
+    const Outcome o = dispatch(c, false, CtDir::original, pkt, now, checksum_bad, cfg_);
     if (o.kind != Outcome::accept && o.kind != Outcome::ignore) {
         free_entry(e);
         counters_.invalid++;
@@ -459,7 +574,7 @@ Result Table::new_entry(const Packet& pkt, const Tuple& t, Nanos now, bool check
     r.entry = e;
     r.unconfirmed = true;
     r.ignored = o.kind == Outcome::ignore;
-    r.tcp_state = en.tcp.state;
+    r.tcp_state = tcp_state_of(en);
     return r;
 }
 
@@ -505,7 +620,7 @@ Result Table::icmp_error(const Packet& pkt) {
     CtDir dir = CtDir::original;
     counters_.searched++;
     const EntryId e = invert(q, &inner) ? find(inner, &dir) : kNoEntry;
-    if (e == kNoEntry || !(slots_[e].tuple[dir == CtDir::reply ? 1 : 0].dst == pkt.dst)) {
+    if (e == kNoEntry || !(tuple_at(slots_[e], dir == CtDir::reply ? 1 : 0).dst == pkt.dst)) {
         counters_.invalid++;
         return invalid_result();
     }
@@ -514,17 +629,17 @@ Result Table::icmp_error(const Packet& pkt) {
     r.state = CtState::related;
     r.dir = dir;
     r.entry = e;
-    r.tcp_state = slots_[e].tcp.state;
+    r.tcp_state = tcp_state_of(slots_[e]);
     return r;
 }
 
-void Table::alter_reply(EntryId e, const Tuple& new_reply) { slots_[e].tuple[1] = new_reply; }
+void Table::alter_reply(EntryId e, const Tuple& new_reply) { store_tuple(slots_[e], 1, new_reply); }
 
 bool Table::confirm(EntryId e, uint32_t rule) {
-    Entry& en = slots_[e];
+    Slot& en = slots_[e];
     unconfirmed_--;
     // __nf_conntrack_confirm(): a clash when either tuple is in the table.
-    if (find(en.tuple[0]) != kNoEntry || find(en.tuple[1]) != kNoEntry) {
+    if (find(tuple_at(en, 0)) != kNoEntry || find(tuple_at(en, 1)) != kNoEntry) {
         counters_.insert_failed++;
         free_entry(e);
         return false;
@@ -555,7 +670,7 @@ void Table::finish(Nanos end, Observer& obs) {
     std::vector<std::pair<uint64_t, EntryId>> order;
     order.reserve(confirmed_);
     for (EntryId e = 0; e < slots_.size(); ++e) {
-        const Entry& en = slots_[e];
+        const Slot& en = slots_[e];
         if (!en.live) continue;
         if (en.confirmed) {
             order.emplace_back(en.id, e);
@@ -583,7 +698,7 @@ std::string Table::check() const {
     size_t by_proto[256] = {};
     size_t by_state[10] = {};
     for (EntryId e = 0; e < slots_.size(); ++e) {
-        const Entry& en = slots_[e];
+        const Slot& en = slots_[e];
         if (!en.live) {
             ++free_slots;
             continue;
@@ -597,12 +712,14 @@ std::string Table::check() const {
             continue;
         }
         ++confirmed;
-        by_proto[en.tuple[0].proto]++;
-        if (en.tuple[0].proto == proto::tcp) by_state[size_t(en.tcp.state)]++;
+        by_proto[en.proto[0]]++;
+        if (en.proto[0] == proto::tcp) by_state[size_t(tcp_state_of(en))]++;
+        if ((en.proto[0] == proto::tcp) != (en.tcp != kNoTcp))
+            return "entry " + std::to_string(en.id) + " TCP slab mismatch";
         for (int d = 0; d < 2; ++d) {
             CtDir got;
-            const EntryId f = find(en.tuple[d], &got);
-            if (f != e && !(en.tuple[0] == en.tuple[1]))
+            const EntryId f = find(tuple_at(en, d), &got);
+            if (f != e && !(tuple_at(en, 0) == tuple_at(en, 1)))
                 return "entry " + std::to_string(en.id) + " not found by its tuple " +
                        std::to_string(d);
         }
@@ -617,7 +734,7 @@ std::string Table::check() const {
     size_t armed = 0;  // every confirmed entry has a live timer element
     std::vector<bool> seen(slots_.size());
     for (const Timer& t : heap_) {
-        const Entry& en = slots_[t.slot];
+        const Slot& en = slots_[t.slot];
         if (en.live && en.confirmed && !en.dying && en.id == t.id && en.timer_key == t.key &&
             !seen[t.slot]) {
             seen[t.slot] = true;
@@ -633,9 +750,9 @@ std::string Table::check() const {
     size_t nodes = 0;
     for (uint32_t b = 0; b < buckets_.size(); ++b)
         for (uint32_t n = buckets_[b]; n != kNil; n = slots_[n >> 1].next[n & 1]) {
-            const Entry& en = slots_[n >> 1];
+            const Slot& en = slots_[n >> 1];
             if (!en.live || !en.confirmed || en.dying) return "dead node in a hash chain";
-            if (bucket_of(en.tuple[n & 1]) != b) return "node in the wrong bucket";
+            if (bucket_of(tuple_at(en, int(n & 1))) != b) return "node in the wrong bucket";
             if (++nodes > 2 * confirmed_) return "hash chain loop";
         }
     if (nodes != 2 * confirmed_) return "hash node count mismatch";

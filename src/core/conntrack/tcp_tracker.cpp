@@ -112,7 +112,7 @@ Win log_invalid(const TcpPeer& sender, const Config& cfg, Win ret) {
 }
 
 // tcp_in_window()
-Win tcp_in_window(Entry& en, int dir, uint8_t index, const Packet& p, const Config& cfg) {
+Win tcp_in_window(Conn& en, int dir, uint8_t index, const Packet& p, const Config& cfg) {
     TcpTrack& state = en.tcp;
     TcpPeer& sender = state.seen[dir];
     TcpPeer& receiver = state.seen[!dir];
@@ -248,7 +248,7 @@ uint32_t state_timeout(uint8_t s, const Config& c) {
 
 // nf_tcp_handle_invalid(): an out-of-window FIN/RST answering a FIN/RST on an
 // assured entry lowers a long timeout to the unacknowledged one.
-void handle_invalid(Entry& en, int dir, uint8_t index, Nanos now, const Config& cfg) {
+void handle_invalid(Conn& en, int dir, uint8_t index, Nanos now, const Config& cfg) {
     if (!(en.status & st::assured) || (en.status & st::fixed_timeout)) return;
     if (index != kRstSet && index != kFinSet) return;
     TcpTrack& t = en.tcp;
@@ -284,7 +284,7 @@ bool tcp_error(const Packet& p, bool checksum_bad) {
 }
 
 // tcp_new()
-bool tcp_new(Entry& en, const Packet& p, const Config& cfg) {
+bool tcp_new(Conn& en, const Packet& p, const Config& cfg) {
     const uint8_t new_state = kTcpConntracks[0][conntrack_index(p.tcp.flags)][sNO];
     if (new_state >= sIV) return false;  // invalid new
     TcpTrack& t = en.tcp;
@@ -321,7 +321,7 @@ bool tcp_can_early_drop(TcpState s) {
     }
 }
 
-bool tcp_established(const Entry& en) {  // nf_conntrack_tcp_established()
+bool tcp_established(const Conn& en) {  // nf_conntrack_tcp_established()
     return en.tcp.state == TcpState::established && (en.status & st::assured);
 }
 
@@ -333,7 +333,7 @@ Outcome make(Outcome::Kind k) {
 
 }  // namespace
 
-Outcome tcp_packet(Entry& en, bool confirmed, CtDir cdir, const Packet& p, Nanos now,
+Outcome tcp_packet(Conn& en, bool confirmed, CtDir cdir, const Packet& p, Nanos now,
                    bool checksum_bad, const Config& cfg) {
     if (tcp_error(p, checksum_bad)) return make(Outcome::invalid);
     if (!confirmed && !tcp_new(en, p, cfg)) return make(Outcome::invalid);
