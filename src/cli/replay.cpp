@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "fwsim/decode/decoder.hpp"
 #include "fwsim/error.hpp"
 #include "io/output/sha256.hpp"
 #include "io/output/sinks.hpp"
@@ -84,6 +85,8 @@ int run(const ReplayOptions& o) {
     info.topology_label = core.topology_label;
     info.error = rr.error;
     info.peak = engine.peak();
+    info.linktype = out.linktype;
+    info.linktype_supported = linktype_supported(out.linktype);
 
     if (!o.dump_state.empty()) {
         if (o.dump_state_out.empty() || o.dump_state_out == "-") {

@@ -203,6 +203,34 @@ def test_human_and_dump(tmp):
           rc == 0 and recs and all(r["verdict"] == "ignored" for r in recs), out[:200])
 
 
+def test_unsupported_linktype(tmp):
+    # An IEEE 802.11 capture (LINKTYPE 105): no IP decoding for it.
+    path = os.path.join(tmp, "wifi.pcap")
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 105))
+        for i in range(3):
+            frame = bytes(24 + i)
+            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(frame), len(frame)) + frame)
+    v = os.path.join(tmp, "wifi.jsonl")
+    s = os.path.join(tmp, "wifi.json")
+    rc, out, err = run("replay", path, "--verdicts", v, "--summary", s)
+    check("unsupported link type: exit 0", rc == 0, err)
+    if rc != 0:
+        return
+    with open(v) as f:
+        recs = [json.loads(l) for l in f]
+    check("unsupported link type: every packet ignored with the reason",
+          len(recs) == 3 and all(r["verdict"] == "ignored" and r["reason"] == "unsupported_linktype" for r in recs),
+          str(recs))
+    with open(s) as f:
+        summ = json.load(f)
+    check("unsupported link type: the summary says so",
+          summ["ignored"] == 3 and summ["reasons"].get("unsupported_linktype") == 3 and
+          summ["capture"]["linktype"] == 105 and summ["capture"]["linktype_supported"] is False, str(summ)[:300])
+    rc, out, err = run("replay", path)
+    check("unsupported link type: the human summary says so", "link type 105 is not supported" in out, out)
+
+
 def main():
     global FWSIM
     if len(sys.argv) != 2:
@@ -215,6 +243,7 @@ def main():
         test_errors(tmp)
         test_defaults(tmp)
         test_human_and_dump(tmp)
+        test_unsupported_linktype(tmp)
     failed = sum(1 for _, ok, _ in results if not ok)
     print("%d passed, %d failed" % (len(results) - failed, failed))
     return 1 if failed else 0

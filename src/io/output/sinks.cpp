@@ -244,7 +244,8 @@ std::string Outputs::summary_json(const RunInfo& info, const rules::RuntimeState
     s["fwsim_version"] = FWSIM_VERSION;
     s["complete"] = info.error.empty();
     if (!info.error.empty()) s["error"] = info.error;
-    s["capture"] = {{"file", info.capture_path}, {"sha256", info.capture_sha256}};
+    s["capture"] = {{"file", info.capture_path}, {"sha256", info.capture_sha256}, {"linktype", info.linktype},
+                    {"linktype_supported", info.linktype_supported}};
     s["rules"] = info.rules_label;
     s["topology"] = info.topology_label;
     const Totals& t = totals_;
@@ -294,6 +295,8 @@ std::string Outputs::human_summary(const RunInfo& info) const {
         s += line;
     };
     add("fwsim replay: %s\n", info.capture_path.c_str());
+    if (!info.linktype_supported)
+        add("  link type %d is not supported: every packet is ignored (unsupported_linktype)\n", info.linktype);
     add("  rules:     %s\n", info.rules_label.c_str());
     add("  packets    %10llu\n", (unsigned long long)t.packets);
     add("  accepted   %10llu\n", (unsigned long long)t.accepted);

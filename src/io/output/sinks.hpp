@@ -32,6 +32,8 @@ struct RunInfo {
     std::string rules_label;  // the ruleset file, or "built-in rules/home.nft"
     std::string topology_label;
     std::string error;        // non-empty when the capture broke off (truncated)
+    int linktype = 1;         // the capture's DLT
+    bool linktype_supported = true;
     EnginePeak peak;
 };
 
