@@ -7,6 +7,7 @@
 #include "fwsim/net.hpp"
 #include "fwsim/packet.hpp"
 #include "fwsim/time.hpp"
+#include "fwsim/tuple.hpp"
 #include "fwsim/verdict.hpp"
 
 namespace fwsim::rules {
@@ -63,6 +64,14 @@ struct EvalContext {
     CtDir ct_dir = CtDir::original;
     uint32_t ct_status = 0;
     uint32_t ct_id = 0;
+    // For `ct count` (nft_connlimit): the original tuple of the packet's
+    // connection (null: none; the packet's own tuple is used), and a lookup
+    // that says whether a confirmed connection with that original tuple
+    // exists and whether it is a TCP connection already closed
+    // (TIME_WAIT/CLOSE). Null lookup: `ct count` sees no live connections.
+    const Tuple* ct_orig = nullptr;
+    bool (*ct_alive)(const void* owner, const Tuple& orig, bool* closed) = nullptr;
+    const void* ct_owner = nullptr;
 
     // ---- inputs that statements may change
     uint32_t meta_mark = 0;

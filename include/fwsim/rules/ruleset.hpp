@@ -157,6 +157,10 @@ private:
     std::vector<LimitState> limits_;
     std::vector<DynTable> dyn_;  // by Program set index (empty tables for static sets)
     std::vector<uint64_t> quota_used_;  // bytes consumed, by quota statement
+    // `ct count` connection lists (nf_conncount_list), by expression; changed
+    // while matching, hence mutable.
+    mutable std::vector<std::vector<Tuple>> conncount_;
+    friend bool conncount_match(const struct Match&, const EvalContext&, const RuntimeState&);
 };
 
 }  // namespace fwsim::rules

@@ -120,10 +120,24 @@ struct Engine::Impl final : ct::Observer {
         ct::EntryId entry = ct::kNoEntry;
         bool unconfirmed = false;
         TcpState ct_tcp_state = TcpState::none;  // the tracker's state after this packet
+        Tuple ct_orig;                            // the connection's original tuple (for `ct count`)
         bool ct_done = false;
         bool accepted_by_rule = false;
         bool explaining = false;
     };
+
+    // For `ct count`: is there a confirmed connection with this original
+    // tuple, and is it a TCP connection already closing (nf_conncount.c's
+    // already_closed(): TIME_WAIT or CLOSE)?
+    static bool ct_alive(const void* owner, const Tuple& orig, bool* closed) {
+        const auto* self = static_cast<const Impl*>(owner);
+        CtDir dir;
+        const ct::EntryId e = self->table.find(orig, &dir);
+        if (e == ct::kNoEntry || dir != CtDir::original) return false;
+        const TcpState s = self->table.get(e).tcp_state();
+        *closed = orig.proto == proto::tcp && (s == TcpState::time_wait || s == TcpState::close);
+        return true;
+    }
 
     // ---------------------------------------------------------------- observer
     void on_flow_end(const ct::FlowInfo& f, ct::EndReason why, Nanos when) override {
@@ -480,7 +494,11 @@ struct Engine::Impl final : ct::Observer {
             w.ctx.ct_id = uint32_t(e.id);
             w.ctx.ct_status = e.status;
             w.ctx.ct_mark = e.mark;
+            w.ct_orig = e.orig();
+            w.ctx.ct_orig = &w.ct_orig;
         }
+        w.ctx.ct_alive = &Impl::ct_alive;
+        w.ctx.ct_owner = this;
         if (w.explaining)
             step(w, std::string(to_string(w.ctx.hook)), "conntrack",
                  "ct state " + std::string(to_string(r.state)) + ", direction " + std::string(to_string(r.dir)) +

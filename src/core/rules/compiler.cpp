@@ -243,11 +243,19 @@ void Compiler::compile_match(TableAst& t, MatchAst& m) {
     Match x;
     std::string text;
     if (m.ct_count) {
-        // fwsim keeps no per-key connection counts: `ct count N` is taken
-        // as always under the limit (documented difference).
-        x.op = m.count_over ? MatchOp::never : MatchOp::always;
+        // nft_connlimit: each expression keeps its own list of connections.
+        const std::string& n = m.rhs.text;
+        uint64_t limit = 0;
+        bool ok = m.rhs.k == Val::K::atom && !n.empty() && n.size() <= 10;
+        for (char ch : n) ok = ok && ch >= '0' && ch <= '9';
+        if (ok) limit = std::stoull(n);
+        if (!ok || limit > 0xffffffffull) fail(m.rhs.loc, "ct count expects a number of connections, got \"" + n + "\"");
+        x.op = MatchOp::conncount;
+        x.set = p_.conncount_count++;
+        x.v64 = limit;
+        x.masked = m.count_over;
         p_.uses_ct = true;
-        add_match(x, "ct count");
+        add_match(x, std::string("ct count ") + (m.count_over ? "over " : "") + n);
         return;
     }
     KeyShape ks = shape_of(m.lhs);

@@ -13,6 +13,46 @@ namespace fwsim::rules {
 
 using detail::Sel;
 
+// nft_connlimit_do_eval() and __nf_conncount_add() (net/netfilter/
+// nft_connlimit.c, nf_conncount.c): walk the expression's list of
+// connections in order, dropping those no longer in the table or already
+// closed (TCP TIME_WAIT/CLOSE; at most CONNCOUNT_GC_MAX_NODES = 8 per call);
+// if the packet's connection is already listed, stop there; otherwise add
+// it. Then `(count > limit) ^ invert` means no match (NFT_BREAK), where
+// `over` is the inverted form. The kernel skips the walk when it already
+// walked this jiffy; capture time has no jiffies, so fwsim always walks.
+bool conncount_match(const Match& m, const EvalContext& c, const RuntimeState& st) {
+    Tuple own;
+    const Tuple* t = c.ct_orig;
+    if (!t) {
+        if (!c.pkt || !tuple_of(*c.pkt, &own)) return false;  // the kernel drops such a packet
+        t = &own;
+    }
+    std::vector<Tuple>& list = st.conncount_[m.set];
+    constexpr unsigned kGcMaxNodes = 8;
+    unsigned collected = 0;
+    bool listed = false;
+    for (size_t i = 0; i < list.size();) {
+        if (collected > kGcMaxNodes) break;
+        bool closed = false;
+        const bool alive = c.ct_alive && c.ct_alive(c.ct_owner, list[i], &closed);
+        if (list[i] == *t && (alive || c.ct_orig)) {  // alive, or the packet's own (unconfirmed) connection
+            listed = true;
+            break;
+        }
+        if (!alive || closed) {
+            list.erase(list.begin() + long(i));
+            ++collected;
+            continue;
+        }
+        ++i;
+    }
+    if (!listed) list.push_back(*t);
+    const bool over_limit = list.size() > m.v64;
+    const bool invert = m.masked;  // `over`
+    return !(over_limit ^ invert);
+}
+
 namespace {
 
 void be16(uint8_t* o, uint16_t v) {
@@ -228,6 +268,7 @@ bool in_set(const Program& p, const RuntimeState& st, uint32_t set, const uint8_
 bool eval_match(const Program& p, const Match& m, const EvalContext& c, const RuntimeState& st) {
     if (m.op == MatchOp::always) return true;
     if (m.op == MatchOp::never) return false;
+    if (m.op == MatchOp::conncount) return conncount_match(m, c, st);
     uint8_t k[kMaxKey];
     if (!load_key(m.sel, m.nsel, c, k)) return false;
     int w = m.width;
@@ -262,6 +303,7 @@ bool eval_match(const Program& p, const Match& m, const EvalContext& c, const Ru
     case MatchOp::not_lookup: return !in_set(p, st, m.set, k, c.now);
     case MatchOp::always: return true;
     case MatchOp::never: return false;
+    case MatchOp::conncount: return false;  // handled above
     }
     return false;
 }

@@ -26,7 +26,8 @@ enum class MatchOp : uint8_t {
     eq, ne, lt, gt, le, ge,
     range, not_range,     // lo <= v <= hi
     lookup, not_lookup,   // set membership
-    always, never,        // folded (e.g. `ct count`, unknown interface)
+    always, never,        // folded (e.g. unknown interface)
+    conncount,            // `ct count [over] N`: set = list id, v64 = N, masked = over
 };
 
 struct Match {
@@ -163,6 +164,7 @@ struct Program {
     std::vector<Quota> quotas;
     std::vector<std::string> log_prefixes;
     uint32_t counter_count = 0;
+    uint32_t conncount_count = 0;  // `ct count` expressions, each with its own connection list
     bool uses_ct = false;
     std::vector<BaseChain> hooks[kHookCount][2];  // [hook][0 ipv4, 1 ipv6]
 };

@@ -42,7 +42,8 @@ RuntimeState::RuntimeState(const Ruleset& rs)
     : hits_(rs.program().rules.size()),
       counters_(rs.program().counter_count),
       limits_(rs.program().limits.size()),
-      dyn_(rs.program().sets.size()) {
+      dyn_(rs.program().sets.size()),
+      conncount_(rs.program().conncount_count) {
     for (const auto& q : rs.program().quotas) quota_used_.push_back(q.used);
 }
 
