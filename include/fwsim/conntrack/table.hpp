@@ -276,7 +276,7 @@ public:
         const detail::Slot& s = slots_[e];
         return Entry{s.id,       s.status,   s.mark, s.rule, s.first_ts,
                      s.last_ts,  s.deadline, s.pkts, s.bytes,
-                     s.tcp != kNoTcp ? tcp_[s.tcp] : kEmptyTcp, detail::TuplePair{this, e}};
+                     s.tcp != kNoTcp ? tcp_[s.tcp].t : kEmptyTcp, detail::TuplePair{this, e}};
     }
     bool valid(EntryId e) const { return e < slots_.size() && slots_[e].live; }
     FlowInfo flow_info(EntryId e) const;
@@ -327,7 +327,7 @@ private:
     Result new_entry(const Packet& pkt, const Tuple& t, Nanos now, bool checksum_bad,
                      Observer& obs);
     Result icmp_error(const Packet& pkt);
-    TcpState tcp_state_of(const Slot& s) const { return s.tcp != kNoTcp ? tcp_[s.tcp].state : TcpState::none; }
+    TcpState tcp_state_of(const Slot& s) const { return s.tcp != kNoTcp ? tcp_[s.tcp].t.state : TcpState::none; }
     void sync_tcp_count(const Slot& en, TcpState before);
     void account(Slot& en, CtDir dir, const Packet& pkt, Nanos now);
     void reap();
@@ -336,7 +336,10 @@ private:
     Config cfg_;
     std::vector<Slot> slots_;
     std::vector<EntryId> free_;      // free slot stack
-    std::vector<TcpTrack> tcp_;      // TCP window tracking, for TCP entries
+    struct alignas(64) TcpSlot {     // one cache line each (a TcpTrack is 60 bytes)
+        TcpTrack t;
+    };
+    std::vector<TcpSlot> tcp_;       // TCP window tracking, for TCP entries
     std::vector<uint32_t> tcp_free_;
     std::vector<std::array<IpAddr, 4>> pool_;  // addresses of pooled entries (IPv6)
     std::vector<uint32_t> pool_free_;

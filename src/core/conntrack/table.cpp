@@ -67,7 +67,13 @@ Table::Table(const Config& cfg, uint32_t htable_size) : cfg_(cfg) {
     bucket_mask_ = n - 1;
     // Address space only (nothing is touched until used): the slab then never
     // moves while it fills up to ct.max.
-    if (cfg.ct_max != 0) slots_.reserve(std::min<uint64_t>(cfg.ct_max + 1, 1u << 20));
+    // Up to 4M entries (512 MiB of address space for the slots).
+    if (cfg.ct_max != 0) {
+        const size_t n = std::min<uint64_t>(cfg.ct_max + 1, 1u << 22);
+        slots_.reserve(n);
+        tcp_.reserve(n);
+        heap_.reserve(n + 1024);
+    }
 }
 
 const TcpTrack Table::kEmptyTcp{};
@@ -476,7 +482,7 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
         const TcpState tcp_before = tcp_state_of(en);
         const Nanos deadline_before = en.deadline;
         TcpTrack none;
-        detail::Conn c{en.status, en.deadline, en.tcp != kNoTcp ? tcp_[en.tcp] : none,
+        detail::Conn c{en.status, en.deadline, en.tcp != kNoTcp ? tcp_[en.tcp].t : none,
                        en.first_ts, en.proto[0], en.port[1]};
         const Outcome o = dispatch(c, true, dir, pkt, now, checksum_bad, cfg_);
         sync_tcp_count(en, tcp_before);
@@ -548,13 +554,13 @@ Result Table::new_entry(const Packet& pkt, const Tuple& t, Nanos now, bool check
         if (!tcp_free_.empty()) {
             en.tcp = tcp_free_.back();
             tcp_free_.pop_back();
-            tcp_[en.tcp] = TcpTrack{};
+            tcp_[en.tcp].t = TcpTrack{};
         } else {
             en.tcp = uint32_t(tcp_.size());
             tcp_.emplace_back();
         }
     }
-    detail::Conn c{en.status, en.deadline, en.tcp != kNoTcp ? tcp_[en.tcp] : none,
+    detail::Conn c{en.status, en.deadline, en.tcp != kNoTcp ? tcp_[en.tcp].t : none,
                    en.first_ts, en.proto[0], en.port[1]};
     const Outcome o = dispatch(c, false, CtDir::original, pkt, now, checksum_bad, cfg_);
     if (o.kind != Outcome::accept && o.kind != Outcome::ignore) {
