@@ -343,7 +343,11 @@ private:
     std::vector<uint32_t> tcp_free_;
     std::vector<std::array<IpAddr, 4>> pool_;  // addresses of pooled entries (IPv6)
     std::vector<uint32_t> pool_free_;
-    std::vector<uint32_t> buckets_;  // heads of chains: node id = slot*2 + dir, kNoEntry = empty
+    struct Head {
+        uint32_t node;  // first node of the chain: node id = slot*2 + dir, kNoEntry = empty
+        uint32_t tcp;   // that entry's TCP slab index: prefetched with the entry by find()
+    };
+    std::vector<Head> buckets_;
     uint32_t bucket_mask_ = 0;
     uint32_t htable_mask_ = 0;       // virtual kernel buckets for early_drop
     struct Timer {

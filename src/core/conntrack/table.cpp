@@ -63,7 +63,7 @@ Table::Table(const Config& cfg, uint32_t htable_size) : cfg_(cfg) {
     htable_mask_ = pow2_at_least(htable_size == 0 ? 1 : htable_size) - 1;
     const uint64_t want = cfg.ct_max ? cfg.ct_max : kDefaultHtableSize;
     const uint32_t n = pow2_at_least(std::clamp<uint64_t>(want, 16, 1u << 20));
-    buckets_.assign(n, kNil);
+    buckets_.assign(n, Head{kNil, kNil});
     bucket_mask_ = n - 1;
     // Address space only (nothing is touched until used): the slab then never
     // moves while it fills up to ct.max.
@@ -208,8 +208,8 @@ void Table::hash_insert(EntryId e) {
     Slot& en = slots_[e];
     for (uint32_t d = 0; d < 2; ++d) {
         const uint32_t b = bucket_of(tuple_at(en, int(d)));
-        en.next[d] = buckets_[b];
-        buckets_[b] = e * 2 + d;  // at the head, as hlist_nulls_add_head_rcu()
+        en.next[d] = buckets_[b].node;
+        buckets_[b] = Head{e * 2 + d, en.tcp};  // at the head, as hlist_nulls_add_head_rcu()
     }
 }
 
@@ -217,24 +217,30 @@ void Table::hash_remove(EntryId e) {
     Slot& en = slots_[e];
     for (uint32_t d = 0; d < 2; ++d) {
         const uint32_t node = e * 2 + d;
-        uint32_t* link = &buckets_[bucket_of(tuple_at(en, int(d)))];
+        Head& h = buckets_[bucket_of(tuple_at(en, int(d)))];
+        const bool head = h.node == node;
+        uint32_t* link = &h.node;
         while (*link != kNil && *link != node) link = &slots_[*link >> 1].next[*link & 1];
         if (*link == node) *link = en.next[d];
+        if (head) h.tcp = h.node == kNil ? kNoTcp : slots_[h.node >> 1].tcp;
     }
 }
 
 void Table::maybe_grow() {
     if (confirmed_ + 1 <= size_t(buckets_.size()) * 2 || buckets_.size() >= (1u << 30)) return;
     const uint32_t n = uint32_t(buckets_.size() * 2);
-    buckets_.assign(n, kNil);
+    buckets_.assign(n, Head{kNil, kNil});
     bucket_mask_ = n - 1;
     for (EntryId e = 0; e < slots_.size(); ++e)  // slot order: deterministic
         if (slots_[e].live && slots_[e].confirmed && !slots_[e].dying) hash_insert(e);
 }
 
 EntryId Table::find(const Tuple& t, CtDir* dir) const {
-    for (uint32_t node = buckets_[bucket_of(t)]; node != kNil;
-         node = slots_[node >> 1].next[node & 1]) {
+    const Head& h = buckets_[bucket_of(t)];
+    // The TCP state is read right after a lookup: fetch it in parallel with
+    // the entry (the head of the chain is the usual match).
+    if (h.tcp != kNoTcp) __builtin_prefetch(&tcp_[h.tcp]);
+    for (uint32_t node = h.node; node != kNil; node = slots_[node >> 1].next[node & 1]) {
         if (tuple_is(slots_[node >> 1], int(node & 1), t)) {
             if (dir) *dir = (node & 1) ? CtDir::reply : CtDir::original;
             return node >> 1;
@@ -246,7 +252,7 @@ EntryId Table::find(const Tuple& t, CtDir* dir) const {
 bool Table::tuple_taken(const Tuple& t, EntryId ignored) const {
     // nf_conntrack_tuple_taken(): an entry with the same original tuple is
     // the same flow and does not count.
-    for (uint32_t node = buckets_[bucket_of(t)]; node != kNil;
+    for (uint32_t node = buckets_[bucket_of(t)].node; node != kNil;
          node = slots_[node >> 1].next[node & 1]) {
         const EntryId e = node >> 1;
         if (e == ignored || !tuple_is(slots_[e], int(node & 1), t)) continue;
@@ -386,7 +392,7 @@ bool Table::early_drop(const Tuple& t, Nanos now, Observer& obs) {
     for (int i = 0; i < kEvictionRange; ++i, v = (v + 1) & htable_mask_) {
         scratch_.clear();
         auto scan = [&](uint32_t b, bool filter) {
-            for (uint32_t node = buckets_[b]; node != kNil;
+            for (uint32_t node = buckets_[b].node; node != kNil;
                  node = slots_[node >> 1].next[node & 1]) {
                 const EntryId e = node >> 1;
                 const Slot& en = slots_[e];
@@ -754,13 +760,16 @@ std::string Table::check() const {
     for (size_t s = 0; s < 10; ++s)
         if (by_state[s] != by_tcp_state_[s]) return "gauge by tcp state " + std::to_string(s);
     size_t nodes = 0;
-    for (uint32_t b = 0; b < buckets_.size(); ++b)
-        for (uint32_t n = buckets_[b]; n != kNil; n = slots_[n >> 1].next[n & 1]) {
+    for (uint32_t b = 0; b < buckets_.size(); ++b) {
+        if ((buckets_[b].node == kNil ? kNoTcp : slots_[buckets_[b].node >> 1].tcp) != buckets_[b].tcp)
+            return "bucket " + std::to_string(b) + " has a stale TCP hint";
+        for (uint32_t n = buckets_[b].node; n != kNil; n = slots_[n >> 1].next[n & 1]) {
             const Slot& en = slots_[n >> 1];
             if (!en.live || !en.confirmed || en.dying) return "dead node in a hash chain";
             if (bucket_of(tuple_at(en, int(n & 1))) != b) return "node in the wrong bucket";
             if (++nodes > 2 * confirmed_) return "hash chain loop";
         }
+    }
     if (nodes != 2 * confirmed_) return "hash node count mismatch";
     return {};
 }
