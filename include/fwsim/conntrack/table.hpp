@@ -350,12 +350,12 @@ private:
     std::vector<Head> buckets_;
     uint32_t bucket_mask_ = 0;
     uint32_t htable_mask_ = 0;       // virtual kernel buckets for early_drop
-    struct Timer {
+    struct Timer {    // 16 bytes
         Nanos key;
-        uint64_t id;   // the entry's id: stale when the slot holds another entry
+        uint32_t id;  // the entry's id, low 32 bits: stale when the slot holds another entry
         EntryId slot;
     };
-    std::vector<Timer> heap_;        // min-heap on (key, id)
+    std::vector<Timer> heap_;        // min-heap on (key, id); ids compared modulo 2^32
     std::vector<EntryId> dying_;     // killed entries whose slot is freed at the next call
     std::vector<EntryId> scratch_;   // early_drop victims
     size_t confirmed_ = 0;

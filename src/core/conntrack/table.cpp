@@ -266,18 +266,20 @@ bool Table::tuple_taken(const Tuple& t, EntryId ignored) const {
 
 namespace {
 // std::push_heap/pop_heap build a max-heap: "greater" gives the min-heap,
-// ordered by (key, id) so that equal deadlines fire in id order.
+// ordered by (key, id) so that equal deadlines fire in id order. Elements
+// keep the id's low 32 bits, compared as serial numbers: right while the
+// live entries sharing one deadline are less than 2^31 ids apart.
 struct TimerLater {
     template <class T>
     bool operator()(const T& a, const T& b) const {
-        return a.key != b.key ? a.key > b.key : a.id > b.id;
+        return a.key != b.key ? a.key > b.key : int32_t(a.id - b.id) > 0;
     }
 };
 }  // namespace
 
 void Table::timer_push(EntryId e, Nanos key) {
     slots_[e].timer_key = key;
-    heap_.push_back(Timer{key, slots_[e].id, e});
+    heap_.push_back(Timer{key, uint32_t(slots_[e].id), e});
     std::push_heap(heap_.begin(), heap_.end(), TimerLater{});
 }
 
@@ -295,7 +297,7 @@ void Table::timer_compact() {
         Slot& en = slots_[e];
         if (!en.live || !en.confirmed || en.dying) continue;
         en.timer_key = en.deadline;
-        heap_.push_back(Timer{en.deadline, en.id, e});
+        heap_.push_back(Timer{en.deadline, uint32_t(en.id), e});
     }
     std::make_heap(heap_.begin(), heap_.end(), TimerLater{});
 }
@@ -365,7 +367,8 @@ void Table::advance(Nanos now, Observer& obs) {
         std::pop_heap(heap_.begin(), heap_.end(), TimerLater{});
         heap_.pop_back();
         const Slot& en = slots_[top.slot];
-        if (!en.live || !en.confirmed || en.dying || en.id != top.id || en.timer_key != top.key)
+        if (!en.live || !en.confirmed || en.dying || uint32_t(en.id) != top.id ||
+            en.timer_key != top.key)
             continue;  // stale
         if (en.deadline > top.key) {
             timer_push(top.slot, en.deadline);  // extended meanwhile: re-arm
@@ -747,7 +750,7 @@ std::string Table::check() const {
     std::vector<bool> seen(slots_.size());
     for (const Timer& t : heap_) {
         const Slot& en = slots_[t.slot];
-        if (en.live && en.confirmed && !en.dying && en.id == t.id && en.timer_key == t.key &&
+        if (en.live && en.confirmed && !en.dying && uint32_t(en.id) == t.id && en.timer_key == t.key &&
             !seen[t.slot]) {
             seen[t.slot] = true;
             ++armed;
