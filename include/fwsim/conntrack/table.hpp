@@ -4,9 +4,13 @@
 //
 // Threading: none; one Table per replay. Time is only what the caller passes.
 // Memory: entries live in a slab (std::vector of 128-byte detail::Slot) with
-// a free list; the hash holds 32-bit slot indexes. IPv4 addresses are inline,
-// IPv6 ones in a side pool, TCP window state in a side slab (TCP entries
-// only); get() returns a view (Entry) that materialises tuples on demand. Timers: a min-heap of (key, id, slot) with lazy
+// a free list; the hash holds 32-bit node ids (slot*2 + direction) in chains
+// through the slots. Each bucket head also carries the head entry's TCP slab
+// index, so that a lookup fetches the entry and its TCP state in parallel.
+// IPv4 addresses are inline, IPv6 ones in a side pool, TCP window state in a
+// side slab (TCP entries only); get() returns a view (Entry) that
+// materialises tuples on demand. Timers: a min-heap of 16-byte (key, id low
+// 32 bits, slot) elements with lazy
 // updates: extending a deadline (the common case: every packet of a live
 // connection) costs nothing; an entry whose key comes up with a later
 // deadline is re-armed; only shortening a deadline pushes a new element, and
