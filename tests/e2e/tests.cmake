@@ -7,3 +7,7 @@ if(TARGET fwsim AND TARGET fwsim-gen)
   add_test(NAME e2e.threads_determinism
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/threads_determinism.sh $<TARGET_FILE:fwsim> $<TARGET_FILE:fwsim-gen>)
 endif()
+if(TARGET fwsim AND TARGET fwsim-gen)
+  add_test(NAME e2e.progress
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/progress.sh $<TARGET_FILE:fwsim> $<TARGET_FILE:fwsim-gen>)
+endif()
