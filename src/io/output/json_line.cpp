@@ -4,49 +4,98 @@
 
 namespace fwsim {
 
-void append_json_string(std::string& out, std::string_view s) {
+namespace {
+
+// Writes s escaped into dst (which has room for 6 bytes per input byte);
+// returns the end.
+char* escape(char* dst, std::string_view s) {
     static const char* hex = "0123456789abcdef";
-    out += '"';
     for (unsigned char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"': *dst++ = '\\'; *dst++ = '"'; break;
+            case '\\': *dst++ = '\\'; *dst++ = '\\'; break;
+            case '\n': *dst++ = '\\'; *dst++ = 'n'; break;
+            case '\r': *dst++ = '\\'; *dst++ = 'r'; break;
+            case '\t': *dst++ = '\\'; *dst++ = 't'; break;
             default:
                 if (c < 0x20) {
-                    out += "\\u00";
-                    out += hex[c >> 4];
-                    out += hex[c & 15];
+                    std::memcpy(dst, "\\u00", 4);
+                    dst[4] = hex[c >> 4];
+                    dst[5] = hex[c & 15];
+                    dst += 6;
                 } else {
-                    out += char(c);
+                    *dst++ = char(c);
                 }
         }
     }
-    out += '"';
+    return dst;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+    const size_t at = out.size();
+    out.resize(at + s.size() * 6 + 2);
+    char* p = out.data() + at;
+    *p++ = '"';
+    p = escape(p, s);
+    *p++ = '"';
+    out.resize(size_t(p - out.data()));
+}
+
+void JsonLine::string(std::string_view s) {
+    const size_t worst = s.size() * 6 + 2;
+    if (worst > kBuf) {  // a very long string: escape it straight into the output
+        flush();
+        append_json_string(out_, s);
+        return;
+    }
+    room(worst);
+    *p_++ = '"';
+    p_ = escape(p_, s);
+    *p_++ = '"';
+}
+
+JsonLine& JsonLine::ts(std::string_view key, Nanos t, int digits) {
+    sep(key);
+    room(32);
+    char* p = p_;
+    if (t < 0) {
+        *p++ = '-';
+        t = -t;
+    }
+    p = std::to_chars(p, p + 20, t / kSecond).ptr;
+    if (digits > 0) {
+        int64_t frac = t % kSecond;
+        for (int i = digits; i < 9; ++i) frac /= 10;
+        *p++ = '.';
+        for (char* q = p + digits - 1; q >= p; --q) {
+            *q = char('0' + frac % 10);
+            frac /= 10;
+        }
+        p += digits;
+    }
+    p_ = p;
+    return *this;
 }
 
 JsonLine& JsonLine::addr(std::string_view key, Family f, const IpAddr& a) {
     sep(key);
-    out_ += '"';
+    room(INET6_ADDRSTRLEN + 2);
+    *p_++ = '"';
     if (f == Family::ipv4) {
-        char b[16];
-        size_t n = 0;
         for (int i = 0; i < 4; ++i) {
-            if (i) b[n++] = '.';
+            if (i) *p_++ = '.';
             const unsigned v = a.b[i];
-            if (v >= 100) b[n++] = char('0' + v / 100);
-            if (v >= 10) b[n++] = char('0' + v / 10 % 10);
-            b[n++] = char('0' + v % 10);
+            if (v >= 100) *p_++ = char('0' + v / 100);
+            if (v >= 10) *p_++ = char('0' + v / 10 % 10);
+            *p_++ = char('0' + v % 10);
         }
-        out_.append(b, n);
     } else {
-        char b[INET6_ADDRSTRLEN];
-        inet_ntop(AF_INET6, a.b.data(), b, sizeof b);
-        out_ += b;
+        inet_ntop(AF_INET6, a.b.data(), p_, INET6_ADDRSTRLEN);
+        p_ += std::strlen(p_);
     }
-    out_ += '"';
+    *p_++ = '"';
     return *this;
 }
 

@@ -17,17 +17,17 @@ bool has_ports(uint8_t p) {
 }
 
 // tcpdump's flag letters, in its order: F S R P . U E W
-void append_tcp_flags(std::string& out, uint8_t f) {
-    out += '"';
-    if (f & tcpflag::fin) out += 'F';
-    if (f & tcpflag::syn) out += 'S';
-    if (f & tcpflag::rst) out += 'R';
-    if (f & tcpflag::psh) out += 'P';
-    if (f & tcpflag::ack) out += '.';
-    if (f & tcpflag::urg) out += 'U';
-    if (f & tcpflag::ece) out += 'E';
-    if (f & tcpflag::cwr) out += 'W';
-    out += '"';
+std::string_view tcp_flags_text(uint8_t f, char (&buf)[8]) {
+    size_t n = 0;
+    if (f & tcpflag::fin) buf[n++] = 'F';
+    if (f & tcpflag::syn) buf[n++] = 'S';
+    if (f & tcpflag::rst) buf[n++] = 'R';
+    if (f & tcpflag::psh) buf[n++] = 'P';
+    if (f & tcpflag::ack) buf[n++] = '.';
+    if (f & tcpflag::urg) buf[n++] = 'U';
+    if (f & tcpflag::ece) buf[n++] = 'E';
+    if (f & tcpflag::cwr) buf[n++] = 'W';
+    return {buf, n};
 }
 
 std::string_view l3_name(Family f) { return f == Family::ipv6 ? "ipv6" : "ipv4"; }
@@ -66,12 +66,12 @@ Outputs::Outputs(const OutputOptions& opt, const Config& cfg, const rules::Rules
     flow_rule_json_.resize(rules.rule_count());
     for (uint32_t i = 0; i < rules.rule_count(); ++i) {
         const auto& ri = rules.rule_info(i);
-        std::string s;
-        JsonLine j(s);
-        j.begin().str("file", ri.file).num("line", ri.line);
-        flow_rule_json_[i] = s + "}";
-        j.str("table", ri.table).str("chain", ri.chain).end();
-        rule_json_[i] = s;
+        {
+            JsonLine j(flow_rule_json_[i]);
+            j.begin().str("file", ri.file).num("line", ri.line).end();
+        }
+        JsonLine j(rule_json_[i]);
+        j.begin().str("file", ri.file).num("line", ri.line).str("table", ri.table).str("chain", ri.chain).end();
     }
     for (const auto& n : topo.names()) {
         std::string s;
@@ -118,8 +118,8 @@ void Outputs::write_verdict(const PacketRecord& r) {
         j.addr("dst", p.family, p.dst);
         if (p.has_l4 && has_ports(p.l4proto)) j.num("dport", p.dport);
         if (p.has_l4 && p.l4proto == proto::tcp) {
-            out += ",\"tcp_flags\":";
-            append_tcp_flags(out, p.tcp.flags);
+            char fb[8];
+            j.raw_str("tcp_flags", tcp_flags_text(p.tcp.flags, fb));
         }
         if (p.has_l4 && p.is_icmp()) {
             j.num("icmp_type", p.icmp_type).num("icmp_code", p.icmp_code);
@@ -154,16 +154,9 @@ void Outputs::write_verdict(const PacketRecord& r) {
         if (r.nat.inner) tuple_json(j, "inner", r.nat.inner_to);
         j.end();
     }
-    if (r.log_count) {
-        out += ",\"log\":[";
-        for (uint8_t i = 0; i < r.log_count; ++i) {
-            if (i) out += ',';
-            append_json_string(out, rules_.log_prefix(r.logs[i]));
-        }
-        out += ']';
-    }
-    j.end();
-    out += '\n';
+    if (r.log_count)
+        j.str_array("log", r.logs, r.logs + r.log_count, [this](uint32_t id) { return rules_.log_prefix(id); });
+    j.end().newline().flush();
     verdicts_.maybe_flush();
 }
 
@@ -212,8 +205,7 @@ void Outputs::on_flow(const FlowRecord& f) {
     if (f.mark) j.num("mark", f.mark);
     j.raw_str("end", to_string(f.end)).ts("end_ts", f.end_ts, opt_.ts_digits);
     if (f.rule != rules::kNoRule && f.rule < flow_rule_json_.size()) j.raw("rule", flow_rule_json_[f.rule]);
-    j.end();
-    out += '\n';
+    j.end().newline().flush();
     flows_.maybe_flush();
 }
 
@@ -233,8 +225,7 @@ void Outputs::on_stats(const TableStats& s) {
     j.num("new", s.new_).num("destroyed", s.destroyed).num("expired", s.expired).num("early_drop", s.early_drop);
     j.num("insert_failed", s.insert_failed).num("table_full_drops", s.table_full_drops);
     j.num("nat_bindings", s.nat_bindings).num("nat_port_exhausted", s.nat_port_exhausted);
-    j.end();
-    out += '\n';
+    j.end().newline().flush();
     stats_.maybe_flush();
 }
 
