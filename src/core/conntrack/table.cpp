@@ -226,8 +226,12 @@ void Table::hash_remove(EntryId e) {
     }
 }
 
+// At most two chain nodes (one entry) per bucket on average: a lookup that
+// misses (every new connection, confirm, NAT's tuple_taken) walks the whole
+// chain, one cache miss per node. Early drop's victims do not depend on the
+// real bucket count (they are chosen by virtual kernel buckets).
 void Table::maybe_grow() {
-    if (confirmed_ + 1 <= size_t(buckets_.size()) * 2 || buckets_.size() >= (1u << 30)) return;
+    if (confirmed_ + 1 <= size_t(buckets_.size()) || buckets_.size() >= (1u << 30)) return;
     const uint32_t n = uint32_t(buckets_.size() * 2);
     buckets_.assign(n, Head{kNil, kNil});
     bucket_mask_ = n - 1;
@@ -659,10 +663,12 @@ bool Table::confirm(EntryId e, uint32_t rule) {
         free_entry(e);
         return false;
     }
+    // Grow first: the rehash inserts every confirmed entry, and this one
+    // must not be inserted twice (that made a chain loop).
+    maybe_grow();
     en.rule = rule;
     en.confirmed = true;
     en.status |= st::confirmed;
-    maybe_grow();
     hash_insert(e);
     timer_push(e, en.deadline);
     count_entry(en, +1);
@@ -697,10 +703,12 @@ void Table::finish(Nanos end, Observer& obs) {
     std::sort(order.begin(), order.end());
     for (const auto& [id, e] : order) {
         obs.on_flow_end(flow_info(e), EndReason::end_of_capture, end);
-        hash_remove(e);
         count_entry(slots_[e], -1);
         free_entry(e);
     }
+    // Every entry is gone: empty the hash at once rather than unlinking each
+    // (chain walks that were 9% of a 1M-connection replay).
+    std::fill(buckets_.begin(), buckets_.end(), Head{kNil, kNil});
     heap_.clear();
 }
 

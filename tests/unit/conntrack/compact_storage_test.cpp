@@ -123,3 +123,33 @@ BOOST_AUTO_TEST_CASE(tcp_state_is_right_when_bucket_heads_are_removed) {
     BOOST_TEST(fx.t->count_by_tcp_state(TcpState::syn_recv) == 6u);
     BOOST_TEST(fx.t->check() == "");
 }
+
+BOOST_AUTO_TEST_CASE(table_grows_past_its_initial_buckets_without_losing_entries) {
+    // ct.max 0 (no limit) starts with 262144 buckets; the hash grows when
+    // the entries outnumber them. The growing confirm() once inserted its
+    // own entry twice (a chain loop that hung the next lookup).
+    Config cfg;
+    cfg.ct_max = 0;
+    ct::Table t(cfg);
+    Recorder obs;
+    const uint32_t n = ct::kDefaultHtableSize + 100;
+    auto pkt = [](uint32_t i) {
+        Packet p = udp_pkt("10.0.0.1", 1000, "192.0.2.53", 53);
+        p.src = IpAddr::from_v4(0x0a000000u | (i >> 8));
+        p.sport = uint16_t(1000 + (i & 0xff));
+        return p;
+    };
+    for (uint32_t i = 0; i < n; ++i) {
+        const ct::Result r = t.in(pkt(i), kSecond, true, obs);
+        BOOST_REQUIRE(r.unconfirmed);
+        BOOST_REQUIRE(t.confirm(r.entry, 0));
+    }
+    BOOST_TEST(t.size() == size_t(n));
+    BOOST_TEST(t.check() == "");
+    for (uint32_t i : {0u, 1u, n / 2, n - 1}) {
+        const ct::Result r = t.in(pkt(i), 2 * kSecond, true, obs);
+        BOOST_TEST(!r.unconfirmed);
+        BOOST_TEST(r.state == CtState::new_);
+        BOOST_TEST(t.get(r.entry).pkts[0] == 2u);
+    }
+}
