@@ -149,6 +149,11 @@ public:
     // Live elements of dynamic set `set` (a Program set index) at time `now`.
     size_t dyn_size(uint32_t set, int64_t now) const;
 
+    // Long chains are evaluated through an index that skips rules which
+    // cannot match (src/core/rules/chain_index.hpp); the result is the same.
+    // true: walk every rule, as `fwsim explain` does (tests compare both).
+    void set_linear_walk(bool on) { linear_ = on; }
+
 private:
     friend class Ruleset;
     friend struct DynAccess;
@@ -157,6 +162,7 @@ private:
     std::vector<LimitState> limits_;
     std::vector<DynTable> dyn_;  // by Program set index (empty tables for static sets)
     std::vector<uint64_t> quota_used_;  // bytes consumed, by quota statement
+    bool linear_ = false;
     // `ct count` connection lists (nf_conncount_list), by expression; changed
     // while matching, hence mutable.
     mutable std::vector<std::vector<Tuple>> conncount_;

@@ -402,6 +402,70 @@ bool in_set(const Program& p, const RuntimeState& st, uint32_t set, const uint8_
     return s.dynamic && detail::dyn_find(DynAccess::table(st, set), k, s.width, now) != nullptr;
 }
 
+// The candidate positions of one indexed chain for one packet, in chain
+// order: the chain's always-candidates merged with what each group's table
+// holds for the packet's field. Positions only go forward while the chain
+// runs; a jump, goto or return sets it up again from the resume position.
+class Candidates {
+public:
+    void reset() { ix_ = nullptr; }
+    bool ready_for(const ChainIndex* ix) const { return ix_ == ix; }
+    void setup(const ChainIndex& ix, uint32_t pos) {
+        ix_ = &ix;
+        n_ = 0;
+        probed_ = false;
+        always_ = from(ix.always.data(), ix.always.data() + ix.always.size(), pos);
+    }
+    // The first candidate position >= pos (consumed), or `end`.
+    uint32_t next(const EvalContext& c, uint32_t pos, uint32_t end) {
+        skip(always_, pos);
+        if (!probed_) {
+            // before the first indexed rule only always-candidates exist
+            if (always_.cur != always_.end && *always_.cur < ix_->first_indexed) return *always_.cur++;
+            probe(c, pos);
+        }
+        Cursor* best = always_.cur != always_.end ? &always_ : nullptr;
+        for (int i = 0; i < n_; ++i) {
+            skip(c_[i], pos);
+            if (c_[i].cur != c_[i].end && (!best || *c_[i].cur < *best->cur)) best = &c_[i];
+        }
+        return best ? *best->cur++ : end;
+    }
+
+private:
+    struct Cursor {
+        const uint32_t* cur = nullptr;
+        const uint32_t* end = nullptr;
+    };
+    static Cursor from(const uint32_t* b, const uint32_t* e, uint32_t pos) {
+        return Cursor{std::lower_bound(b, e, pos), e};
+    }
+    static void skip(Cursor& k, uint32_t pos) {
+        while (k.cur != k.end && *k.cur < pos) ++k.cur;
+    }
+    void probe(const EvalContext& c, uint32_t pos) {
+        probed_ = true;
+        for (const IndexGroup& g : ix_->groups) {
+            uint8_t f[16];
+            // no such field (another family or protocol): the match fails in every rule of the group
+            if (!load_sel(g.sel, c, f)) continue;
+            IndexKey k = index_key(f, g.width);
+            k.a &= g.mask.a;
+            k.b &= g.mask.b;
+            uint32_t b = 0, n = 0;
+            if (!g.find(k, &b, &n)) continue;
+            const uint32_t* base = ix_->positions.data() + b;
+            Cursor cur = from(base, base + n, pos);
+            if (cur.cur != cur.end) c_[n_++] = cur;
+        }
+    }
+    const ChainIndex* ix_ = nullptr;
+    Cursor always_;
+    Cursor c_[kIndexMaxGroups];
+    int n_ = 0;
+    bool probed_ = false;
+};
+
 std::string rule_label(const Program& p, uint32_t rid) {
     const RuleInfo& ri = p.rule_info[rid];
     return "rule " + std::to_string(rid) + " (" + ri.file + ":" + std::to_string(ri.line) + ") " + ri.text;
@@ -433,8 +497,16 @@ void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trac
     };
     if (trace) step(TraceStep::Kind::enter_chain, chain, kNoRule, false, -1, "enter chain " + chain_label(chain));
     const uint32_t len = ctx.pkt->ip_len;
+    // A trace shows every rule, so it walks linearly.
+    const bool indexed = !trace && !st.linear_ && !p.chain_index.empty();
+    Candidates cand;
     for (;;) {
         const Chain& ch = p.chains[chain];
+        if (indexed && p.chain_index[chain].enabled) {
+            const ChainIndex& ix = p.chain_index[chain];
+            if (!cand.ready_for(&ix)) cand.setup(ix, pos);
+            pos = cand.next(ctx, pos, uint32_t(ch.rules.size()));
+        }
         if (pos >= ch.rules.size()) {
             if (sp == 0) {
                 const Chain& base = p.chains[bc.chain];
@@ -450,6 +522,7 @@ void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trac
             --sp;
             chain = stack[sp].chain;
             pos = stack[sp].pos;
+            cand.reset();
             continue;
         }
         const uint32_t rid = ch.rules[pos++];
@@ -594,11 +667,13 @@ void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trac
             stack[sp++] = Frame{chain, pos};
             chain = act->chain;
             pos = 0;
+            cand.reset();
             if (trace) step(TraceStep::Kind::enter_chain, chain, rid, true, -1, "jump to " + chain_label(chain));
             break;
         case Verdict_::K::goto_:
             chain = act->chain;
             pos = 0;
+            cand.reset();
             if (trace) step(TraceStep::Kind::enter_chain, chain, rid, true, -1, "goto " + chain_label(chain));
             break;
         case Verdict_::K::return_:
@@ -609,6 +684,7 @@ void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trac
                 --sp;
                 chain = stack[sp].chain;
                 pos = stack[sp].pos;
+                cand.reset();
             }
             break;
         }

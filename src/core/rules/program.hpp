@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "chain_index.hpp"
 #include "fwsim/rules/ruleset.hpp"
 #include "symbols.hpp"
 
@@ -167,6 +168,7 @@ struct Program {
     uint32_t conncount_count = 0;  // `ct count` expressions, each with its own connection list
     bool uses_ct = false;
     std::vector<BaseChain> hooks[kHookCount][2];  // [hook][0 ipv4, 1 ipv6]
+    std::vector<ChainIndex> chain_index;          // by chain (chain_index.hpp); empty: walk every rule
 };
 
 // Compiles the parsed ruleset (see compiler.cpp).

@@ -17,7 +17,9 @@ Ruleset Ruleset::load(const std::string& path, const std::string& text, const Fi
                       std::span<const std::string> interfaces) {
     detail::RulesetAst ast = detail::parse_ruleset(path, text, reader);
     Ruleset rs;
-    rs.prog_ = std::make_shared<Program>(detail::compile(ast, interfaces));
+    Program prog = detail::compile(ast, interfaces);
+    detail::build_chain_indexes(prog);
+    rs.prog_ = std::make_shared<Program>(std::move(prog));
     return rs;
 }
 
