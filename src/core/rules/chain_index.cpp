@@ -179,7 +179,11 @@ ChainIndex build_one(const Program& p, const Chain& ch) {
         size_t cap = 4;
         while (cap < 2 * keys.size()) cap *= 2;
         g.slots.resize(cap);
+        size_t words = 1;
+        while (words * 64 < 16 * keys.size()) words *= 2;
+        g.filter.resize(words);
         for (const auto& [k, list] : keys) {
+            g.add_to_filter(index_hash(k));
             size_t i = index_hash(k) & (cap - 1);
             while (g.slots[i].count != 0) i = (i + 1) & (cap - 1);
             g.slots[i].key = k;

@@ -62,11 +62,24 @@ struct IndexGroup {
         uint32_t begin = 0, count = 0;  // into ChainIndex::positions; count 0: empty slot
     };
     std::vector<Slot> slots;  // open addressing, power-of-two size, at most half full
+    // One bit per hash (16 bits per key, a few KB, cache-resident): most
+    // packets match no rule of the group, and the bit says so without
+    // touching the larger slot array.
+    std::vector<uint64_t> filter;  // power-of-two bit count
+
+    static size_t filter_bit(uint64_t h) { return size_t(h >> 40); }
+    void add_to_filter(uint64_t h) {
+        const size_t b = filter_bit(h) & (filter.size() * 64 - 1);
+        filter[b / 64] |= uint64_t(1) << (b % 64);
+    }
 
     // The positions for a masked key: [*begin, *begin + count).
     bool find(const IndexKey& k, uint32_t* begin, uint32_t* count) const {
+        const uint64_t h = index_hash(k);
+        const size_t b = filter_bit(h) & (filter.size() * 64 - 1);
+        if (!((filter[b / 64] >> (b % 64)) & 1)) return false;
         const size_t m = slots.size() - 1;
-        for (size_t i = index_hash(k) & m;; i = (i + 1) & m) {
+        for (size_t i = h & m;; i = (i + 1) & m) {
             const Slot& s = slots[i];
             if (s.count == 0) return false;
             if (s.key == k) {

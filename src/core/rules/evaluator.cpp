@@ -433,9 +433,11 @@ public:
     }
 
 private:
+    // no initialisers: eval() makes one Candidates per call, and c_ is only
+    // read below n_
     struct Cursor {
-        const uint32_t* cur = nullptr;
-        const uint32_t* end = nullptr;
+        const uint32_t* cur;
+        const uint32_t* end;
     };
     static Cursor from(const uint32_t* b, const uint32_t* e, uint32_t pos) {
         return Cursor{std::lower_bound(b, e, pos), e};
@@ -460,7 +462,7 @@ private:
         }
     }
     const ChainIndex* ix_ = nullptr;
-    Cursor always_;
+    Cursor always_{nullptr, nullptr};
     Cursor c_[kIndexMaxGroups];
     int n_ = 0;
     bool probed_ = false;
