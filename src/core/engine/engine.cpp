@@ -98,6 +98,9 @@ struct Engine::Impl final : ct::Observer {
     uint64_t nat_exhausted_total = 0, nat_exhausted_last = 0;
     EnginePeak peak_;
     std::vector<FlowRecord> flow_buf;
+    bool finishing = false;                      // inside finish(): flows are streamed
+    std::vector<FlowRecord> finishing_denied;    // denied flows ending at the end of capture, by id
+    size_t next_denied = 0;
 
     // Records wait here while an earlier fragment's datagram is undecided.
     struct Pending {
@@ -161,6 +164,12 @@ struct Engine::Impl final : ct::Observer {
         r.end_ts = when;
         r.rule = f.rule;
         if (f.status & (rules::ctstatus::src_nat | rules::ctstatus::dst_nat)) --nat_bindings;
+        if (finishing) {  // end of capture: stream, merged by id with the denied flows
+            for (; next_denied < finishing_denied.size() && finishing_denied[next_denied].id < r.id; ++next_denied)
+                obs.on_flow(finishing_denied[next_denied]);
+            obs.on_flow(r);
+            return;
+        }
         flow_buf.push_back(r);
     }
 
@@ -730,9 +739,15 @@ struct Engine::Impl final : ct::Observer {
             expire_to(now);
             emit_stats(next_tick);
         }
-        table.finish(now, *this);
-        denied.finish(now, flow_buf);
+        // Every remaining flow ends now, in id order. The table emits its
+        // entries in id order already; merge the (bounded) denied flows in
+        // rather than buffering a million records to sort them.
         flush_flows();
+        denied.finish(now, finishing_denied);
+        finishing = true;
+        table.finish(now, *this);
+        finishing = false;
+        for (; next_denied < finishing_denied.size(); ++next_denied) obs.on_flow(finishing_denied[next_denied]);
     }
 };
 
