@@ -70,6 +70,7 @@ bool need_of(const Program& p, const Match& m, Need* n) {
         if (m.masked) prefix = mask_prefix(m.mask.b.data(), w);
         break;
     case MatchOp::range:
+        if (m.masked) return false;  // (field & mask) in [lo, hi] is no prefix of the field
         prefix = range_prefix(m.value.b.data(), m.hi.b.data(), w);
         break;
     case MatchOp::lookup: {

@@ -312,3 +312,18 @@ BOOST_AUTO_TEST_CASE(a_trace_still_shows_every_rule_of_an_indexed_chain) {
     for (const auto& s : tr.steps) rules += s.kind == TraceStep::Kind::rule;
     BOOST_TEST(rules == 30);
 }
+
+BOOST_AUTO_TEST_CASE(a_masked_prefix_is_indexed_by_the_mask_and_a_masked_range_is_not) {
+    // `& 255.255.0.0 == 10.5.0.0` is the prefix 10.5.0.0/16; a range under
+    // another mask keeps only some bits of the field, so it is no prefix of it
+    const Ruleset rs = load(address_chain(30, "ip saddr & 255.255.0.0 == 10.5.0.0 accept\n"
+                                              "ip saddr & 0.0.255.255 == 0.0.0.0/24 accept\n", ""));
+    const ChainIndex& ix = rs.program().chain_index[chain_named(rs, "inet t fwd")];
+    BOOST_REQUIRE(ix.always.size() == 1u);
+    BOOST_TEST(ix.always[0] == 1u);
+    RuntimeState st(rs);
+    const auto& rules = rs.program().chains[chain_named(rs, "inet t fwd")].rules;
+    BOOST_TEST(run(rs, st, tcp("10.5.77.1", 9, "10.9.9.9", 1), Hook::forward).rule == rules[0]);
+    BOOST_TEST(run(rs, st, tcp("10.6.0.200", 9, "10.9.9.9", 1), Hook::forward).rule == rules[1]);
+    BOOST_TEST(run(rs, st, tcp("10.6.1.200", 9, "10.9.9.9", 1), Hook::forward).by_policy);
+}
