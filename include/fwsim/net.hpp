@@ -68,6 +68,9 @@ inline constexpr uint8_t ipv6_nonxt = 59;
 inline constexpr uint8_t ipv6_dstopts = 60;
 inline constexpr uint8_t sctp = 132;
 inline constexpr uint8_t udplite = 136;
+
+// The protocols whose conntrack tuple and NAT use 16-bit ports.
+inline constexpr bool has_ports(uint8_t p) { return p == tcp || p == udp || p == udplite || p == sctp; }
 }  // namespace proto
 
 // "tcp", "udp", ... or the number as text; used in outputs.

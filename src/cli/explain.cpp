@@ -40,8 +40,7 @@ private:
 
 std::string endpoint(const Packet& p, const IpAddr& a, uint16_t port) {
     std::string s = to_string(p.family, a);
-    const bool ports = p.has_l4 && (p.l4proto == proto::tcp || p.l4proto == proto::udp ||
-                                    p.l4proto == proto::udplite || p.l4proto == proto::sctp);
+    const bool ports = p.has_l4 && proto::has_ports(p.l4proto);
     if (ports) s = (p.family == Family::ipv6 ? "[" + s + "]" : s) + ":" + std::to_string(port);
     return s;
 }

@@ -69,9 +69,6 @@ bool is_multicast_or_broadcast(Family f, const IpAddr& a) {
     return a.b[0] == 0xff;
 }
 
-bool has_ports(uint8_t p) {
-    return p == proto::tcp || p == proto::udp || p == proto::udplite || p == proto::sctp;
-}
 
 }  // namespace
 
@@ -611,7 +608,7 @@ struct Engine::Impl final : ct::Observer {
         invert(orig_dir ? e.reply() : e.orig(), &target);
         Packet& c = w.cur;
         // An ICMP error's outer header: addresses only (nf_nat_icmp_reply_translation()).
-        const bool ports = !related && has_ports(c.l4proto);
+        const bool ports = !related && proto::has_ports(c.l4proto);
         const bool icmp_id = !related && c.is_icmp();
         if (manip == nat::Manip::src) {
             c.src = target.src;
@@ -676,7 +673,7 @@ struct Engine::Impl final : ct::Observer {
                 const bool icmp = a.inner.l4proto == proto::icmp || a.inner.l4proto == proto::icmpv6;
                 inner_from.sport = icmp ? a.inner.icmp_id : a.inner.sport;
                 inner_from.dport = icmp ? uint16_t(a.inner.icmp_type << 8 | a.inner.icmp_code) : a.inner.dport;
-                if (!has_ports(inner_from.proto) && !icmp) inner_from.sport = inner_from.dport = 0;
+                if (!proto::has_ports(inner_from.proto) && !icmp) inner_from.sport = inner_from.dport = 0;
                 if (inner_to != inner_from) {
                     r.nat.inner = true;
                     r.nat.inner_from = inner_from;
@@ -716,7 +713,7 @@ struct Engine::Impl final : ct::Observer {
         const ct::Entry& e = table.get(id);
         auto side = [](const Tuple& t) {
             std::string s = "src=" + to_string(t.family, t.src) + " dst=" + to_string(t.family, t.dst);
-            if (has_ports(t.proto)) s += " sport=" + std::to_string(t.sport) + " dport=" + std::to_string(t.dport);
+            if (proto::has_ports(t.proto)) s += " sport=" + std::to_string(t.sport) + " dport=" + std::to_string(t.dport);
             else if (t.proto == proto::icmp || t.proto == proto::icmpv6)
                 s += " type=" + std::to_string(t.dport >> 8) + " code=" + std::to_string(t.dport & 0xff) +
                      " id=" + std::to_string(t.sport);

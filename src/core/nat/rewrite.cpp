@@ -80,9 +80,6 @@ Layout parse(std::span<uint8_t> b, Family f) {
     return l;
 }
 
-bool port_proto(uint8_t p) {
-    return p == proto::tcp || p == proto::udp || p == proto::udplite || p == proto::sctp;
-}
 
 // CRC32c (Castagnoli, reflected), as sctp_compute_cksum().
 uint32_t crc32c(std::span<const uint8_t> d) {
@@ -146,7 +143,7 @@ void manip(std::span<uint8_t> b, Family f, const Layout& l, const Tuple& from, c
     }
     if (!l.has_l4) return;
 
-    if (port_proto(l.proto)) {
+    if (proto::has_ports(l.proto)) {
         if (from.sport != to.sport && fits(l4, 0, 2)) {
             const uint16_t o = get16(l4, 0);
             put16(l4, 0, to.sport);

@@ -75,9 +75,6 @@ uint32_t reciprocal_scale(uint32_t val, uint32_t ep_ro) {
 }
 
 bool is_icmp(uint8_t p) { return p == proto::icmp || p == proto::icmpv6; }
-bool has_ports(uint8_t p) {
-    return p == proto::tcp || p == proto::udp || p == proto::udplite || p == proto::sctp;
-}
 
 // nf_nat_used_tuple(): the candidate's reply must not be anyone's tuple.
 bool used(const Tuple& t, TakenFn taken) {
@@ -94,7 +91,7 @@ bool inet_in_range(const Tuple& t, const Range& r) {
 // l4proto_in_range()
 bool l4proto_in_range(const Tuple& t, Manip m, const Range& r) {
     if (is_icmp(t.proto)) return t.sport >= r.min_proto && t.sport <= r.max_proto;
-    if (has_ports(t.proto)) {
+    if (proto::has_ports(t.proto)) {
         const uint16_t port = m == Manip::src ? t.sport : t.dport;
         return port >= r.min_proto && port <= r.max_proto;
     }
@@ -163,7 +160,7 @@ bool l4proto_unique_tuple(Tuple* t, const Range& r, Manip m, TakenFn taken, Prng
             min = r.min_proto;
             range_size = unsigned(r.max_proto) - r.min_proto + 1;
         }
-    } else if (has_ports(t->proto)) {
+    } else if (proto::has_ports(t->proto)) {
         key = m == Manip::src ? &t->sport : &t->dport;
         if (!r.proto_specified) {
             if (m == Manip::dst) return !used(*t, taken);  // can't change a DNAT port unasked

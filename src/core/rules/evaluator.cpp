@@ -66,7 +66,8 @@ void be32(uint8_t* o, uint32_t v) {
     o[3] = uint8_t(v);
 }
 
-bool has_ports(uint8_t proto) {
+// `th sport|dport` also reads DCCP ports, unlike conntrack and NAT (proto::has_ports).
+bool th_has_ports(uint8_t proto) {
     return proto == proto::tcp || proto == proto::udp || proto == proto::udplite || proto == proto::sctp ||
            proto == 33 /* dccp */;
 }
@@ -129,11 +130,11 @@ bool load_sel(Sel s, const EvalContext& c, uint8_t* o) {
     case Sel::sctp_sport: return port(proto::sctp, true);
     case Sel::sctp_dport: return port(proto::sctp, false);
     case Sel::th_sport:
-        if (!p.has_l4 || !has_ports(p.l4proto)) return false;
+        if (!p.has_l4 || !th_has_ports(p.l4proto)) return false;
         be16(o, p.sport);
         return true;
     case Sel::th_dport:
-        if (!p.has_l4 || !has_ports(p.l4proto)) return false;
+        if (!p.has_l4 || !th_has_ports(p.l4proto)) return false;
         be16(o, p.dport);
         return true;
     case Sel::tcp_flags:

@@ -12,9 +12,6 @@ namespace fwsim {
 
 namespace {
 
-bool has_ports(uint8_t p) {
-    return p == proto::tcp || p == proto::udp || p == proto::udplite || p == proto::sctp;
-}
 
 // tcpdump's flag letters, in its order: F S R P . U E W
 std::string_view tcp_flags_text(uint8_t f, char (&buf)[8]) {
@@ -35,9 +32,9 @@ std::string_view l3_name(Family f) { return f == Family::ipv6 ? "ipv6" : "ipv4";
 void tuple_json(JsonLine& j, std::string_view key, const Tuple& t) {
     j.object(key);
     j.addr("src", t.family, t.src);
-    if (has_ports(t.proto)) j.num("sport", t.sport);
+    if (proto::has_ports(t.proto)) j.num("sport", t.sport);
     j.addr("dst", t.family, t.dst);
-    if (has_ports(t.proto)) j.num("dport", t.dport);
+    if (proto::has_ports(t.proto)) j.num("dport", t.dport);
     if (t.proto == proto::icmp || t.proto == proto::icmpv6) {
         j.num("type", t.dport >> 8).num("code", t.dport & 0xff).num("id", t.sport);
     }
@@ -114,9 +111,9 @@ void Outputs::write_verdict(const PacketRecord& r) {
         j.raw_str("l3", l3_name(p.family));
         if (p.ok() || p.l4proto) j.raw_str("proto", proto_name(p.l4proto));
         j.addr("src", p.family, p.src);
-        if (p.has_l4 && has_ports(p.l4proto)) j.num("sport", p.sport);
+        if (p.has_l4 && proto::has_ports(p.l4proto)) j.num("sport", p.sport);
         j.addr("dst", p.family, p.dst);
-        if (p.has_l4 && has_ports(p.l4proto)) j.num("dport", p.dport);
+        if (p.has_l4 && proto::has_ports(p.l4proto)) j.num("dport", p.dport);
         if (p.has_l4 && p.l4proto == proto::tcp) {
             char fb[8];
             j.raw_str("tcp_flags", tcp_flags_text(p.tcp.flags, fb));
