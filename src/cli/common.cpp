@@ -167,6 +167,33 @@ private:
     bool stopped_ = false;
 };
 
+// Runs the engine over one decoded batch, in order, with the conntrack
+// look-ahead (Engine::prefetch) a few packets ahead. False once stop_after
+// is reached.
+bool run_batch(const Batch& b, Engine& engine, uint64_t stop_after, const std::function<void(Nanos)>& before_packet,
+               ReadResult& res) {
+    const size_t n = b.packets.size();
+    const Packet* pk = b.packets.data();
+    constexpr size_t kAhead = 4;  // prefetch_bucket this far ahead, prefetch_entry half as far
+    uint64_t keys[kAhead] = {};   // lookahead keys of the next kAhead packets, packet j at j % kAhead
+    for (size_t j = 0; j < kAhead && j < n; ++j) {
+        keys[j] = engine.lookahead_key(pk[j]);
+        engine.prefetch_bucket(keys[j]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+        if (i + kAhead < n) {
+            keys[i % kAhead] = engine.lookahead_key(pk[i + kAhead]);
+            engine.prefetch_bucket(keys[i % kAhead]);
+        }
+        if (i + kAhead / 2 < n) engine.prefetch_entry(keys[(i + kAhead / 2) % kAhead]);
+        if (before_packet) before_packet(pk[i].ts);
+        engine.process(pk[i]);
+        ++res.packets;
+        if (stop_after && pk[i].index >= stop_after) return false;
+    }
+    return true;
+}
+
 // --threads >= 2: the reader thread reads and decodes, this thread runs the
 // engine. The engine sees the same packets in the same order, so outputs are
 // byte-identical to --threads 1.
@@ -189,11 +216,7 @@ ReadResult feed_pipelined(PcapReader& reader, Engine& engine, Progress& prog, bo
         for (;;) {
             auto b = q.take_full();
             if (!b) break;
-            for (const Packet& p : b->packets) {
-                if (before_packet) before_packet(p.ts);
-                engine.process(p);
-                ++res.packets;
-            }
+            run_batch(*b, engine, 0, before_packet, res);
             if (progress) prog.tick(res.packets, b->bytes_read, reader.file_size());
             const bool last = b->last;
             if (last) res.error = b->error;
@@ -220,20 +243,18 @@ ReadResult feed(const std::string& capture, Engine& engine, bool progress, uint6
     const int dlt = reader.linktype();
     Progress prog(progress);
     if (threads >= 2 && stop_after == 0) return feed_pipelined(reader, engine, prog, progress, before_packet);
-    RawRecord rec;
-    Packet p;
+    // One thread: the same batches, read and run in turn.
+    Batch b;
     ReadResult res;
-    while (reader.next(rec)) {
-        fill_packet(rec, p);
-        decode_frame(dlt, rec.data, p);
-        if (before_packet) before_packet(p.ts);
-        engine.process(p);
-        ++res.packets;
-        if (progress && (res.packets & 0xffff) == 0) prog.tick(res.packets, reader.bytes_read(), reader.file_size());
-        if (stop_after && rec.index >= stop_after) return res;
+    for (;;) {
+        read_batch(reader, dlt, b);
+        if (!run_batch(b, engine, stop_after, before_packet, res)) return res;  // an error past it is not seen
+        if (progress) prog.tick(res.packets, b.bytes_read, reader.file_size());
+        if (b.last) {
+            res.error = b.error;
+            return res;
+        }
     }
-    res.error = reader.error();
-    return res;
 }
 
 int report(const std::exception& e) {

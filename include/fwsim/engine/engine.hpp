@@ -51,6 +51,13 @@ public:
     // One capture record, decoded (index and ts set). Records come out in
     // capture order (fragments held for reassembly delay later records).
     void process(const Packet& p);
+    // Look-ahead hints, no effect on results. For a packet that will be
+    // process()ed soon: key = lookahead_key(p) once, prefetch_bucket(key)
+    // about four packets ahead and prefetch_entry(key) about two ahead; its
+    // connection's entry is then in the cache when it comes.
+    uint64_t lookahead_key(const Packet& p) const;
+    void prefetch_bucket(uint64_t key) const;
+    void prefetch_entry(uint64_t key) const;
     // End of capture: pending fragments are dropped, remaining flows end.
     void finish();
     // Lets capture time pass to t (timeouts fire) without a packet.

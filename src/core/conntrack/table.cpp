@@ -28,7 +28,6 @@ std::string_view to_string(EndReason r) {
 
 namespace {
 
-constexpr uint32_t kNil = 0xffffffff;
 constexpr int kEvictionRange = 8;  // NF_CT_EVICTION_RANGE
 
 uint32_t pow2_at_least(uint64_t n) {
@@ -243,7 +242,7 @@ EntryId Table::find(const Tuple& t, CtDir* dir) const {
     const Head& h = buckets_[bucket_of(t)];
     // The TCP state is read right after a lookup: fetch it in parallel with
     // the entry (the head of the chain is the usual match).
-    if (h.tcp != kNoTcp) __builtin_prefetch(&tcp_[h.tcp]);
+    if (h.tcp != kNoTcp) prefetch(&tcp_[h.tcp]);
     for (uint32_t node = h.node; node != kNil; node = slots_[node >> 1].next[node & 1]) {
         if (tuple_is(slots_[node >> 1], int(node & 1), t)) {
             if (dir) *dir = (node & 1) ? CtDir::reply : CtDir::original;

@@ -754,6 +754,12 @@ Engine::Engine(const Config& cfg, const Topology& topo, const rules::Ruleset& ru
 Engine::~Engine() = default;
 
 void Engine::process(const Packet& p) { impl_->process(p); }
+uint64_t Engine::lookahead_key(const Packet& p) const {
+    Tuple t;
+    return p.ok() && !p.is_fragment && tuple_of(p, &t) ? hash(t) : 0;
+}
+void Engine::prefetch_bucket(uint64_t key) const { impl_->table.prefetch_bucket(key); }
+void Engine::prefetch_entry(uint64_t key) const { impl_->table.prefetch_entry(key); }
 void Engine::finish() { impl_->finish(); }
 void Engine::advance_to(Nanos t) { impl_->advance(t); }
 void Engine::explain(uint64_t index, Explanation* out) {
