@@ -15,10 +15,12 @@
 """
 import json
 import os
+import stat
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CAPTURES = os.path.join(ROOT, "captures")
@@ -231,6 +233,30 @@ def test_unsupported_linktype(tmp):
     check("unsupported link type: the human summary says so", "link type 105 is not supported" in out, out)
 
 
+def test_special_outputs(tmp):
+    # An output path that is a FIFO or a device is written in place: renaming
+    # a temporary file over it would replace the pipe or device (a first
+    # version turned /dev/null into a regular file).
+    cap = os.path.join(ROOT, "captures", "home-mixed.pcap")
+    fifo = os.path.join(tmp, "verdicts.fifo")
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo).read()), daemon=True)
+    reader.start()
+    rc, out, err = run("replay", cap, "--verdicts", fifo, "--quiet")
+    reader.join(timeout=60)
+    lines = got[0].splitlines() if got else []
+    check("output to a FIFO: records arrive through it, it stays a FIFO",
+          rc == 0 and len(lines) == count_records(cap) and stat.S_ISFIFO(os.stat(fifo).st_mode) and
+          not os.path.exists(fifo + ".fwsim-tmp"), err)
+    # /dev/stdout is the pipe subprocess reads: a device path, written directly.
+    rc, out, err = run("replay", cap, "--flows", "/dev/stdout", "--quiet")
+    check("output to /dev/stdout: written directly",
+          rc == 0 and out.count("\n") > 0 and all(json.loads(l).get("id") for l in out.splitlines()), err + out[:200])
+    rc, out, err = run("replay", cap, "--verdicts", tmp, "--quiet")
+    check("output to a directory: exit 2, says so", rc == 2 and "is a directory" in err, err)
+
+
 def main():
     global FWSIM
     if len(sys.argv) != 2:
@@ -244,6 +270,7 @@ def main():
         test_defaults(tmp)
         test_human_and_dump(tmp)
         test_unsupported_linktype(tmp)
+        test_special_outputs(tmp)
     failed = sum(1 for _, ok, _ in results if not ok)
     print("%d passed, %d failed" % (len(results) - failed, failed))
     return 1 if failed else 0

@@ -1,5 +1,6 @@
 #include "io/output/out_file.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,8 +21,11 @@ void OutFile::open(const std::string& path) {
         f_ = stdout;
         return;
     }
-    tmp_ = path + ".fwsim-tmp";
-    f_ = std::fopen(tmp_.c_str(), "wb");
+    struct stat st;
+    const bool special = ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+    if (special && S_ISDIR(st.st_mode)) throw InputError(path + ": cannot create output file: is a directory");
+    if (!special) tmp_ = path + ".fwsim-tmp";
+    f_ = std::fopen(special ? path.c_str() : tmp_.c_str(), "wb");
     if (!f_) throw InputError(path + ": cannot create output file: " + std::strerror(errno));
 }
 
@@ -44,9 +48,10 @@ void OutFile::commit() {
     std::fclose(f_);
     f_ = nullptr;
     if (bad) {
-        std::remove(tmp_.c_str());
+        if (!tmp_.empty()) std::remove(tmp_.c_str());
         throw InputError(path_ + ": write failed: " + std::strerror(err));
     }
+    if (tmp_.empty()) return;  // a device or pipe: written in place
     if (std::rename(tmp_.c_str(), path_.c_str()) != 0)
         throw InputError(path_ + ": cannot move output into place: " + std::strerror(errno));
 }
@@ -61,7 +66,7 @@ void OutFile::abort() {
     }
     std::fclose(f_);
     f_ = nullptr;
-    std::rename(tmp_.c_str(), (path_ + ".partial").c_str());
+    if (!tmp_.empty()) std::rename(tmp_.c_str(), (path_ + ".partial").c_str());
 }
 
 }  // namespace fwsim

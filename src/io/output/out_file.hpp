@@ -2,6 +2,9 @@
 // temporary name beside the target and renamed into place by commit(). If the
 // run fails, abort() leaves what was written as PATH.partial (so a user can
 // look at it) and PATH itself is not created. "-" means standard output.
+// A PATH that exists and is not a regular file (/dev/null, /dev/stdout, a
+// FIFO, a shell's >(...) substitution) is written directly: renaming a file
+// over it would replace the device or pipe.
 #pragma once
 
 #include <cstdio>
@@ -39,7 +42,7 @@ public:
 private:
     static constexpr size_t kFlushAt = 1 << 18;
     std::FILE* f_ = nullptr;
-    std::string path_, tmp_;
+    std::string path_, tmp_;  // tmp_ empty: written directly (stdout, device, FIFO)
     std::string buf_;
     bool failed_ = false;
 };
