@@ -15,25 +15,132 @@ Nanos DeniedFlows::timeout_of(uint8_t proto) const {
     }
 }
 
-void DeniedFlows::end(std::map<Tuple, FlowRecord>::iterator it, FlowEnd why, Nanos when,
-                      std::vector<FlowRecord>& out) {
-    FlowRecord f = it->second;
+// ---------------------------------------------------------------- timers
+
+bool DeniedFlows::timer_before(const Timer& a, const Timer& b) const {
+    if (a.key != b.key) return a.key < b.key;
+    const FlowRecord& x = nodes_[a.node].f;
+    const FlowRecord& y = nodes_[b.node].f;
+    if (x.id != y.id) return x.id < y.id;  // table_full drops all have id 0: then by tuple
+    return x.orig < y.orig;
+}
+
+void DeniedFlows::timer_push(uint32_t n) {
+    ++nodes_[n].refs;
+    heap_.push_back(Timer{nodes_[n].deadline, n});
+    std::push_heap(heap_.begin(), heap_.end(), [this](const Timer& a, const Timer& b) { return timer_before(b, a); });
+}
+
+void DeniedFlows::timer_pop() {
+    const uint32_t n = heap_.front().node;
+    std::pop_heap(heap_.begin(), heap_.end(), [this](const Timer& a, const Timer& b) { return timer_before(b, a); });
+    heap_.pop_back();
+    --nodes_[n].refs;
+    release(n);
+}
+
+void DeniedFlows::release(uint32_t n) {
+    if (!nodes_[n].live && nodes_[n].refs == 0) free_.push_back(n);
+}
+
+uint32_t DeniedFlows::earliest() {
+    while (!heap_.empty()) {
+        // Every live node has an element keyed at or before its deadline, so
+        // a top element keyed exactly at its node's deadline is the earliest.
+        const Timer top = heap_.front();
+        const Node& nd = nodes_[top.node];
+        if (nd.live && top.key == nd.deadline) return top.node;
+        const bool rearm = nd.live && top.key < nd.deadline;  // extended meanwhile
+        timer_pop();  // (dead, or a key past a deadline that moved back: dropped)
+        if (rearm) timer_push(top.node);
+    }
+    return kNone;
+}
+
+// ---------------------------------------------------------------- index
+
+uint32_t DeniedFlows::index_find(const Tuple& t) const {
+    if (index_.empty()) return kNone;
+    const size_t mask = index_.size() - 1;
+    for (size_t i = hash(t) & mask;; i = (i + 1) & mask) {
+        const uint32_t n = index_[i];
+        if (n == kNone) return kNone;
+        if (nodes_[n].f.orig == t) return n;
+    }
+}
+
+void DeniedFlows::index_insert(uint32_t n) {
+    if ((live_ + 1) * 2 > index_.size()) index_grow();
+    const size_t mask = index_.size() - 1;
+    size_t i = hash(nodes_[n].f.orig) & mask;
+    while (index_[i] != kNone) i = (i + 1) & mask;
+    index_[i] = n;
+}
+
+void DeniedFlows::index_grow() {
+    std::vector<uint32_t> old;
+    old.swap(index_);
+    index_.assign(std::max<size_t>(64, old.size() * 2), kNone);
+    const size_t mask = index_.size() - 1;
+    for (uint32_t n : old) {
+        if (n == kNone) continue;
+        size_t i = hash(nodes_[n].f.orig) & mask;
+        while (index_[i] != kNone) i = (i + 1) & mask;
+        index_[i] = n;
+    }
+}
+
+// Linear probing without tombstones: the entries after the hole move back
+// when their home slot is not between the hole and them (Knuth 6.4, R).
+void DeniedFlows::index_erase(uint32_t n) {
+    const size_t mask = index_.size() - 1;
+    size_t i = hash(nodes_[n].f.orig) & mask;
+    while (index_[i] != n) i = (i + 1) & mask;
+    for (size_t j = (i + 1) & mask; index_[j] != kNone; j = (j + 1) & mask) {
+        const size_t home = hash(nodes_[index_[j]].f.orig) & mask;
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            index_[i] = index_[j];
+            i = j;
+        }
+    }
+    index_[i] = kNone;
+}
+
+// ---------------------------------------------------------------- aggregates
+
+void DeniedFlows::end(uint32_t n, FlowEnd why, Nanos when, std::vector<FlowRecord>& out) {
+    Node& nd = nodes_[n];
+    FlowRecord& f = out.emplace_back(nd.f);
     f.end = why;
     f.end_ts = when;
-    deadlines_.erase({f.last_ts + timeout_of(f.orig.proto), f.id, f.orig});
-    flows_.erase(it);
-    out.push_back(f);
+    index_erase(n);
+    nd.live = false;
+    --live_;
+    release(n);
 }
 
 void DeniedFlows::add(const Tuple& orig, uint32_t ct_id, Nanos ts, uint32_t bytes, uint32_t rule,
                       Reason reason, std::vector<FlowRecord>& out) {
-    auto it = flows_.find(orig);
-    if (it == flows_.end()) {
-        if (flows_.size() >= limit_ && !deadlines_.empty()) {
-            auto victim = flows_.find(std::get<2>(*deadlines_.begin()));
-            end(victim, FlowEnd::evicted, ts, out);
+    uint32_t n = index_find(orig);
+    const Nanos deadline = ts + timeout_of(orig.proto);
+    if (n == kNone) {
+        if (live_ >= limit_) {
+            const uint32_t victim = earliest();
+            if (victim != kNone) {
+                end(victim, FlowEnd::evicted, ts, out);
+                timer_pop();  // the victim's element
+            }
         }
-        FlowRecord f;
+        if (free_.empty()) {
+            n = uint32_t(nodes_.size());
+            nodes_.emplace_back();
+        } else {
+            n = free_.back();
+            free_.pop_back();
+        }
+        Node& nd = nodes_[n];
+        nd.f = FlowRecord{};
+        FlowRecord& f = nd.f;
         f.id = ct_id;
         f.orig = orig;
         f.has_reply = false;
@@ -41,30 +148,56 @@ void DeniedFlows::add(const Tuple& orig, uint32_t ct_id, Nanos ts, uint32_t byte
         f.verdict = Verdict::drop;
         f.reason = reason;
         f.rule = rule;
-        if (orig.proto == proto::tcp) f.has_tcp_state = true;
-        it = flows_.emplace(orig, f).first;
+        f.has_tcp_state = orig.proto == proto::tcp;
+        nd.live = true;
+        nd.deadline = deadline;
+        ++live_;
+        index_insert(n);
+        timer_push(n);
     } else {
-        deadlines_.erase({it->second.last_ts + timeout_of(orig.proto), it->second.id, orig});
-        it->second.last_ts = ts;
+        Node& nd = nodes_[n];
+        nd.f.last_ts = ts;
+        const bool earlier = deadline < nd.deadline;  // the capture's time stepped back
+        nd.deadline = deadline;
+        if (earlier) timer_push(n);  // later ones are re-armed lazily by earliest()
     }
-    it->second.orig_pkts += 1;
-    it->second.orig_bytes += bytes;
-    deadlines_.insert({ts + timeout_of(orig.proto), it->second.id, orig});
+    nodes_[n].f.orig_pkts += 1;
+    nodes_[n].f.orig_bytes += bytes;
+    // Stale elements pile up only when deadlines move back; keep the heap
+    // within a small multiple of the live aggregates.
+    if (heap_.size() > 2 * live_ + 1024) {
+        heap_.clear();
+        for (uint32_t i = 0; i < nodes_.size(); ++i) {
+            Node& nd = nodes_[i];
+            const bool was_held = !nd.live && nd.refs > 0;  // dead, not yet on the free list
+            nd.refs = 0;
+            if (nd.live) timer_push(i);
+            else if (was_held) free_.push_back(i);
+        }
+    }
 }
 
 void DeniedFlows::expire(Nanos now, std::vector<FlowRecord>& out) {
-    while (!deadlines_.empty() && std::get<0>(*deadlines_.begin()) <= now) {
-        const auto [deadline, id, tuple] = *deadlines_.begin();
-        end(flows_.find(tuple), FlowEnd::timeout, deadline, out);
+    for (uint32_t n = earliest(); n != kNone && nodes_[n].deadline <= now; n = earliest()) {
+        end(n, FlowEnd::timeout, nodes_[n].deadline, out);
+        timer_pop();  // its element, at the top
     }
 }
 
 void DeniedFlows::finish(Nanos end_ts, std::vector<FlowRecord>& out) {
-    std::vector<std::pair<uint64_t, Tuple>> order;
-    order.reserve(flows_.size());
-    for (const auto& [t, f] : flows_) order.emplace_back(f.id, t);
-    std::sort(order.begin(), order.end());
-    for (const auto& [id, t] : order) end(flows_.find(t), FlowEnd::end_of_capture, end_ts, out);
+    std::vector<uint32_t> order;
+    order.reserve(live_);
+    for (uint32_t i = 0; i < nodes_.size(); ++i)
+        if (nodes_[i].live) order.push_back(i);
+    std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+        const FlowRecord& x = nodes_[a].f;
+        const FlowRecord& y = nodes_[b].f;
+        return x.id != y.id ? x.id < y.id : x.orig < y.orig;
+    });
+    for (uint32_t n : order) end(n, FlowEnd::end_of_capture, end_ts, out);
+    heap_.clear();
+    nodes_.clear();
+    free_.clear();
 }
 
 }  // namespace fwsim

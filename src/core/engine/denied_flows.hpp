@@ -2,13 +2,18 @@
 // are what a policy reviewer most wants to see. They are aggregated here per
 // original tuple, in bounded memory, and end like an unreplied entry would:
 // after their protocol's "new connection" timeout of capture time, or when
-// the aggregate is full (the longest idle one is evicted).
+// the aggregate is full (the one whose deadline comes first is evicted).
+//
+// Layout (a SYN flood puts one new aggregate here per packet): a slab of
+// nodes with a free list, an open-addressing index from tuple to node, and a
+// min-heap of deadlines with lazy updates, as the conntrack timers: a packet
+// that extends an aggregate's deadline pushes nothing; an element that comes
+// up with a stale deadline is re-armed. Nothing is allocated per packet once
+// the vectors have grown to the aggregate's high-water mark, so memory stays
+// flat under a long flood.
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <set>
-#include <tuple>
 #include <vector>
 
 #include "fwsim/config.hpp"
@@ -23,21 +28,48 @@ public:
     // A dropped packet that would have made a new connection.
     void add(const Tuple& orig, uint32_t ct_id, Nanos ts, uint32_t bytes, uint32_t rule, Reason reason,
              std::vector<FlowRecord>& out);
-    // Ends aggregates idle past their timeout at `now`.
+    // Ends aggregates idle past their timeout at `now`, in (deadline, id,
+    // tuple) order.
     void expire(Nanos now, std::vector<FlowRecord>& out);
-    // End of capture: every aggregate ends, in id order.
+    // End of capture: every aggregate ends, in (id, tuple) order.
     void finish(Nanos end, std::vector<FlowRecord>& out);
-    size_t size() const { return flows_.size(); }
+    size_t size() const { return live_; }
 
 private:
+    static constexpr uint32_t kNone = 0xffffffff;
+    struct Node {
+        FlowRecord f;
+        Nanos deadline = 0;  // last_ts + the protocol's timeout
+        bool live = false;
+        uint32_t refs = 0;   // heap elements naming this node: it is reused only at 0, so
+                             // that the heap's (key, id, tuple) order never changes under it
+    };
+    struct Timer {
+        Nanos key;      // the deadline when pushed (<= the node's deadline while it lives)
+        uint32_t node;
+    };
+
     Nanos timeout_of(uint8_t proto) const;
-    void end(std::map<Tuple, FlowRecord>::iterator it, FlowEnd why, Nanos when,
-             std::vector<FlowRecord>& out);
+    bool timer_before(const Timer& a, const Timer& b) const;  // (key, id, tuple) order
+    void timer_push(uint32_t n);
+    void timer_pop();
+    void release(uint32_t n);  // to the free list once dead and unreferenced
+    // The live node with the earliest (deadline, id, tuple), stale elements
+    // re-armed or dropped on the way; kNone when empty.
+    uint32_t earliest();
+    uint32_t index_find(const Tuple& t) const;
+    void index_insert(uint32_t n);
+    void index_erase(uint32_t n);
+    void index_grow();
+    void end(uint32_t n, FlowEnd why, Nanos when, std::vector<FlowRecord>& out);
 
     const Config& cfg_;
     size_t limit_;
-    std::map<Tuple, FlowRecord> flows_;
-    std::set<std::tuple<Nanos, uint64_t, Tuple>> deadlines_;  // (deadline, id, tuple)
+    size_t live_ = 0;
+    std::vector<Node> nodes_;
+    std::vector<uint32_t> free_;
+    std::vector<uint32_t> index_;  // node ids, kNone = empty slot; linear probing, power-of-two size
+    std::vector<Timer> heap_;
 };
 
 }  // namespace fwsim
