@@ -96,6 +96,17 @@ struct Packet {
     uint16_t icmp_id = 0, icmp_seq = 0;    // echo request/reply
     InnerHeader inner;        // for ICMP errors
 
+    // --- what the engine works out from the packet alone, before its turn
+    // (Engine::prepare(), on the reader thread with --threads 2); the engine
+    // computes it itself when `done` is false (e.g. a reassembled datagram).
+    struct Prepared {
+        bool done = false;
+        bool l4_checksum_ok = true;  // the L4 checksum verdict (checked only when ct.checksum is on)
+        bool local_src = false;      // the source is one of the firewall's own addresses
+        uint16_t iif = 0xffff;       // ingress interface (topology)
+        uint64_t ct_key = 0;         // hash of its conntrack tuple, for the table look-ahead
+    } prep;
+
     bool ok() const { return status == DecodeStatus::ok; }
     bool is_icmp() const { return l4proto == proto::icmp || l4proto == proto::icmpv6; }
 };

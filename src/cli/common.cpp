@@ -108,8 +108,8 @@ void fill_packet(const RawRecord& rec, Packet& p) {
     p.capture_if = rec.capture_if;
 }
 
-// Reads up to kBatchPackets records into b and decodes them.
-void read_batch(PcapReader& reader, int dlt, Batch& b) {
+// Reads up to kBatchPackets records into b, decodes and prepares them.
+void read_batch(PcapReader& reader, int dlt, const Engine& engine, Batch& b) {
     b.arena.clear();
     b.spans.clear();
     b.packets.resize(kBatchPackets);
@@ -123,8 +123,10 @@ void read_batch(PcapReader& reader, int dlt, Batch& b) {
     }
     b.packets.resize(n);
     b.bytes_read = reader.bytes_read();
-    for (size_t i = 0; i < n; ++i)
+    for (size_t i = 0; i < n; ++i) {
         decode_frame(dlt, {b.arena.data() + b.spans[i].first, b.spans[i].second}, b.packets[i]);
+        engine.prepare(b.packets[i]);
+    }
     if (n < kBatchPackets) {
         b.last = true;
         b.error = reader.error();
@@ -175,17 +177,10 @@ bool run_batch(const Batch& b, Engine& engine, uint64_t stop_after, const std::f
     const size_t n = b.packets.size();
     const Packet* pk = b.packets.data();
     constexpr size_t kAhead = 4;  // prefetch_bucket this far ahead, prefetch_entry half as far
-    uint64_t keys[kAhead] = {};   // lookahead keys of the next kAhead packets, packet j at j % kAhead
-    for (size_t j = 0; j < kAhead && j < n; ++j) {
-        keys[j] = engine.lookahead_key(pk[j]);
-        engine.prefetch_bucket(keys[j]);
-    }
+    for (size_t j = 0; j < kAhead && j < n; ++j) engine.prefetch_bucket(pk[j].prep.ct_key);
     for (size_t i = 0; i < n; ++i) {
-        if (i + kAhead < n) {
-            keys[i % kAhead] = engine.lookahead_key(pk[i + kAhead]);
-            engine.prefetch_bucket(keys[i % kAhead]);
-        }
-        if (i + kAhead / 2 < n) engine.prefetch_entry(keys[(i + kAhead / 2) % kAhead]);
+        if (i + kAhead < n) engine.prefetch_bucket(pk[i + kAhead].prep.ct_key);
+        if (i + kAhead / 2 < n) engine.prefetch_entry(pk[i + kAhead / 2].prep.ct_key);
         if (before_packet) before_packet(pk[i].ts);
         engine.process(pk[i]);
         ++res.packets;
@@ -205,7 +200,7 @@ ReadResult feed_pipelined(PcapReader& reader, Engine& engine, Progress& prog, bo
         for (;;) {
             auto b = q.take_free();
             if (!b) return;
-            read_batch(reader, dlt, *b);
+            read_batch(reader, dlt, engine, *b);
             const bool last = b->last;
             q.give_full(std::move(b));
             if (last) return;
@@ -247,7 +242,7 @@ ReadResult feed(const std::string& capture, Engine& engine, bool progress, uint6
     Batch b;
     ReadResult res;
     for (;;) {
-        read_batch(reader, dlt, b);
+        read_batch(reader, dlt, engine, b);
         if (!run_batch(b, engine, stop_after, before_packet, res)) return res;  // an error past it is not seen
         if (progress) prog.tick(res.packets, b.bytes_read, reader.file_size());
         if (b.last) {

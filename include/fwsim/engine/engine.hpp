@@ -51,11 +51,16 @@ public:
     // One capture record, decoded (index and ts set). Records come out in
     // capture order (fragments held for reassembly delay later records).
     void process(const Packet& p);
-    // Look-ahead hints, no effect on results. For a packet that will be
-    // process()ed soon: key = lookahead_key(p) once, prefetch_bucket(key)
-    // about four packets ahead and prefetch_entry(key) about two ahead; its
+    // Fills p.prep: the work that depends only on the packet and the
+    // configuration (checksum verdict, ingress interface, the conntrack
+    // look-ahead key). Thread-safe against process() on another thread: the
+    // reader thread prepares a batch while the engine runs the previous one.
+    // Optional: process() works it out itself for an unprepared packet.
+    void prepare(Packet& p) const;
+    // Look-ahead hints, no effect on results: for a prepared packet that will
+    // be process()ed soon, prefetch_bucket(p.prep.ct_key) about four packets
+    // ahead and prefetch_entry(p.prep.ct_key) about two ahead; its
     // connection's entry is then in the cache when it comes.
-    uint64_t lookahead_key(const Packet& p) const;
     void prefetch_bucket(uint64_t key) const;
     void prefetch_entry(uint64_t key) const;
     // End of capture: pending fragments are dropped, remaining flows end.

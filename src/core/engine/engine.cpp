@@ -347,6 +347,19 @@ struct Engine::Impl final : ct::Observer {
         flush_pending();
     }
 
+    void prepare(Packet& p) const {
+        p.prep = {};
+        if (!p.ok()) return;
+        p.prep.done = true;
+        p.prep.local_src = topo.is_local(p.family, p.src);
+        if (!p.prep.local_src) p.prep.iif = topo.ingress(p);
+        if (p.is_fragment) return;  // the datagram is prepared when reassembled
+        // Only a packet entering at prerouting has its checksum checked.
+        if (cfg.ct_checksum != 0 && !p.prep.local_src) p.prep.l4_checksum_ok = l4_checksum_ok(p);
+        Tuple t;
+        if (tuple_of(p, &t)) p.prep.ct_key = hash(t);
+    }
+
     // ---------------------------------------------------------------- the walk
     void walk(const Packet& p, Walk& w) {
         w.cur = p;
@@ -360,14 +373,14 @@ struct Engine::Impl final : ct::Observer {
             explanation->ct_before = ct_line_for(p);
         }
 
-        const bool local_out = topo.is_local(p.family, p.src);
+        const bool local_out = p.prep.done ? p.prep.local_src : topo.is_local(p.family, p.src);
         bool ok;
         if (local_out) {
             w.rec.hook = Hook::output;
             w.rec.has_hook = true;
             ok = run_hook(Hook::output, w) && route_output(w) && run_hook(Hook::postrouting, w);
         } else {
-            w.ctx.iif = topo.ingress(p);
+            w.ctx.iif = p.prep.done ? p.prep.iif : topo.ingress(p);
             w.rec.iif = w.ctx.iif;
             ok = run_hook(Hook::prerouting, w) && route_input(w);
             if (ok) {
@@ -398,7 +411,7 @@ struct Engine::Impl final : ct::Observer {
             step(w, "routing", "routing", "no route to the destination");
             return decide(w, Verdict::drop, Reason::no_route);
         }
-        step(w, "routing", "routing", "forward via " + std::string(topo.name(w.ctx.oif)));
+        if (w.explaining) step(w, "routing", "routing", "forward via " + std::string(topo.name(w.ctx.oif)));
         return true;
     }
 
@@ -482,7 +495,9 @@ struct Engine::Impl final : ct::Observer {
         w.ct_done = true;
         const Packet& p = w.cur;
         // nf_conntrack_checksum applies at PRE_ROUTING only (tcp_error(), udp_error(), icmp_error()).
-        const bool csum_ok = cfg.ct_checksum == 0 || w.ctx.hook != Hook::prerouting || l4_checksum_ok(p);
+        // At prerouting w.cur is still the packet as captured: its prepared verdict holds.
+        const bool csum_ok = cfg.ct_checksum == 0 || w.ctx.hook != Hook::prerouting ||
+                             (p.prep.done ? p.prep.l4_checksum_ok : l4_checksum_ok(p));
         const ct::Result r = table.in(p, now, csum_ok, *this);
         flush_flows();
         w.rec.has_ct = true;
@@ -506,7 +521,7 @@ struct Engine::Impl final : ct::Observer {
         w.ctx.ct_alive = &Impl::ct_alive;
         w.ctx.ct_owner = this;
         if (w.explaining)
-            step(w, std::string(to_string(w.ctx.hook)), "conntrack",
+            step(w, to_string(w.ctx.hook), "conntrack",
                  "ct state " + std::string(to_string(r.state)) + ", direction " + std::string(to_string(r.dir)) +
                      (r.unconfirmed ? ", new entry (unconfirmed)" : ""));
         if (r.table_full) return decide(w, Verdict::drop, Reason::table_full);
@@ -619,7 +634,7 @@ struct Engine::Impl final : ct::Observer {
         }
         if (icmp_id) c.icmp_id = target.sport;
         if (w.explaining)
-            step(w, std::string(to_string(w.ctx.hook)), "nat",
+            step(w, to_string(w.ctx.hook), "nat",
                  std::string(manip == nat::Manip::src ? "source" : "destination") + " rewritten");
     }
 
@@ -693,12 +708,14 @@ struct Engine::Impl final : ct::Observer {
         }
     }
 
-    void step(Walk& w, std::string hook, std::string what, std::string text) {
+    // Only `fwsim explain` records steps: callers that build their text
+    // check w.explaining first, so a replay never formats one.
+    void step(Walk& w, std::string_view hook, std::string_view what, std::string_view text) {
         if (!w.explaining) return;
         ExplainStep& s = explanation->steps.emplace_back();
-        s.hook = std::move(hook);
-        s.what = std::move(what);
-        s.text = std::move(text);
+        s.hook = hook;
+        s.what = what;
+        s.text = text;
     }
 
     std::string ct_line_for(const Packet& p) const {
@@ -754,10 +771,7 @@ Engine::Engine(const Config& cfg, const Topology& topo, const rules::Ruleset& ru
 Engine::~Engine() = default;
 
 void Engine::process(const Packet& p) { impl_->process(p); }
-uint64_t Engine::lookahead_key(const Packet& p) const {
-    Tuple t;
-    return p.ok() && !p.is_fragment && tuple_of(p, &t) ? hash(t) : 0;
-}
+void Engine::prepare(Packet& p) const { impl_->prepare(p); }
 void Engine::prefetch_bucket(uint64_t key) const { impl_->table.prefetch_bucket(key); }
 void Engine::prefetch_entry(uint64_t key) const { impl_->table.prefetch_entry(key); }
 void Engine::finish() { impl_->finish(); }
