@@ -3,11 +3,16 @@
 //   pass 1: pcap_next_ex and touch the bytes (the floor)
 //   pass 2: PcapReader + decode_frame (what `fwsim replay` does before the engine)
 // Each pass runs 3 times; the fastest is printed.
+//
+// fwsim-decode-bench --dump OUT CAPTURE: writes every decoded field of every
+// packet (and l4_checksum_ok, malformed_layer) as one text line per packet,
+// to check that a decoder change keeps the decoded packets identical.
 #include <pcap/pcap.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "fwsim/decode/decoder.hpp"
@@ -59,11 +64,63 @@ double decode_pass(const char* path, uint64_t* n, uint64_t* check) {
     return seconds_since(t0);
 }
 
+void put_addr(std::FILE* f, const fwsim::IpAddr& a) {
+    std::fputc(' ', f);
+    for (uint8_t b : a.b) std::fprintf(f, "%02x", b);
+}
+
+// One line per packet: every field decode_frame() sets. The packet is reused
+// without a reset between records, and its fields are first scribbled over,
+// so that a field the decoder forgets to set shows up as a difference.
+int dump(const char* out, const char* path) {
+    std::FILE* f = std::fopen(out, "w");
+    if (!f) {
+        std::perror(out);
+        return 2;
+    }
+    fwsim::PcapReader r(path);
+    const int dlt = r.linktype();
+    fwsim::RawRecord rec;
+    fwsim::Packet p;
+    while (r.next(rec)) {
+        std::memset(static_cast<void*>(&p), 0x5a, sizeof p);
+        p.index = rec.index;
+        p.ts = rec.ts;
+        p.wire_len = rec.wire_len;
+        p.cap_len = uint32_t(rec.data.size());
+        p.capture_if = rec.capture_if;
+        fwsim::decode_frame(dlt, rec.data, p);
+        const auto& t = p.tcp;
+        const auto& in = p.inner;
+        std::fprintf(f, "%llu %lld %u %u %d %zu %d [%s] %u %u %u %d %u %u %u", (unsigned long long)p.index,
+                     (long long)p.ts, p.wire_len, p.cap_len, p.capture_if, p.frame.size(), int(p.status),
+                     p.status == fwsim::DecodeStatus::malformed ? p.error : "", p.ethertype, p.vlan_depth,
+                     p.l3_offset, int(p.family), p.l4proto, p.ttl, p.tos);
+        put_addr(f, p.src);
+        put_addr(f, p.dst);
+        std::fprintf(f, " %u %u %u | %d %d %d %u %u | %d %u %u %u %u %u", p.ip_len, p.ip_hdr_len, p.ip_id,
+                     p.is_fragment, p.more_frags, p.dont_frag, p.frag_offset, p.frag_id, p.has_l4, p.l4_offset,
+                     p.l4_len, p.payload_len, p.sport, p.dport);
+        std::fprintf(f, " | %u %u %u %u %u %u %d %d %d %d %u %u %u", t.seq, t.ack, t.window, t.flags, t.doff, t.mss,
+                     t.wscale, t.sack_perm, t.has_sack, t.has_ts, t.sack_max_right, t.tsval, t.tsecr);
+        std::fprintf(f, " | %u %u %u %u | %d %d %d %u", p.icmp_type, p.icmp_code, p.icmp_id, p.icmp_seq, in.present,
+                     in.has_ports, int(in.family), in.l4proto);
+        put_addr(f, in.src);
+        put_addr(f, in.dst);
+        std::fprintf(f, " %u %u %u %u %u | csum=%d layer=%d\n", in.sport, in.dport, in.icmp_type, in.icmp_code,
+                     in.icmp_id, fwsim::l4_checksum_ok(p), int(fwsim::malformed_layer(p)));
+    }
+    std::fclose(f);
+    if (!r.error().empty()) std::printf("reader error: %s\n", r.error().c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 4 && std::string(argv[1]) == "--dump") return dump(argv[2], argv[3]);
     if (argc != 2) {
-        std::fprintf(stderr, "usage: fwsim-decode-bench CAPTURE\n");
+        std::fprintf(stderr, "usage: fwsim-decode-bench CAPTURE | --dump OUT CAPTURE\n");
         return 2;
     }
     uint64_t n = 0, check = 0;

@@ -1,7 +1,10 @@
 // Link layers: Ethernet (+ 802.1Q/802.1ad tags), Linux cooked v1/v2, raw IP,
 // BSD NULL/LOOP. Each finds the ethertype (or IP version) and hands over to
 // decode_l3().
+#include <cstddef>
+#include <cstring>
 #include <string_view>
+#include <type_traits>
 
 #include "decode_util.hpp"
 #include "fwsim/decode/decoder.hpp"
@@ -16,16 +19,27 @@ constexpr uint16_t kEthIpv4 = 0x0800, kEthIpv6 = 0x86dd;
 
 bool is_vlan_tpid(uint16_t t) { return t == 0x8100 || t == 0x88a8 || t == 0x9100; }
 
+// A packet as decode_frame() starts it: every field at its default.
+constexpr Packet kFresh{};
+
+// Where the fields after the error text start: everything from there on is
+// reset by one copy from kFresh.
+constexpr size_t kTail = offsetof(Packet, ethertype);
+static_assert(offsetof(Packet, error) + sizeof(Packet::error) <= kTail,
+              "reset() relies on the error text lying before ethertype");
+static_assert(std::is_trivially_copyable_v<Packet> && std::is_standard_layout_v<Packet>);
+
 // Resets everything decode_frame() owns, keeping the capture record fields.
+// The 96-byte error text is not cleared: set_malformed() writes it whenever
+// status becomes malformed, and it is read only then (an empty string
+// otherwise). Copying the ~300 other bytes from a constant costs a few vector
+// moves, where `p = Packet{}` built and copied the whole packet.
 void reset(Packet& p, std::span<const uint8_t> frame) {
-    Packet fresh;
-    fresh.index = p.index;
-    fresh.ts = p.ts;
-    fresh.wire_len = p.wire_len;
-    fresh.cap_len = p.cap_len;
-    fresh.capture_if = p.capture_if;
-    p = fresh;
     p.frame = frame;
+    p.status = DecodeStatus::ok;
+    p.error[0] = 0;
+    std::memcpy(reinterpret_cast<char*>(&p) + kTail, reinterpret_cast<const char*>(&kFresh) + kTail,
+                sizeof(Packet) - kTail);
 }
 
 IpView view_at(const Packet& p, size_t off) {
