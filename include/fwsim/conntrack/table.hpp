@@ -338,6 +338,7 @@ private:
     void timer_push(EntryId e, Nanos key);
     void timer_shorten(EntryId e);  // after the deadline may have moved earlier
     void timer_compact();
+    void maybe_compact();
     void set_timeout(EntryId e, Nanos deadline);
     void set_tcp_state(EntryId e, TcpState s);
     void kill(EntryId e, EndReason why, Nanos when, Observer& obs);
