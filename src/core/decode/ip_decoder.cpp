@@ -45,7 +45,7 @@ void decode_ipv4(Packet& p, const IpView& v) {
         set_malformed(p, "ipv4: header length %u > %zu captured", ihl, v.captured);
         return;
     }
-    if (csum_fold(csum_partial({h, ihl})) != 0) {
+    if (!ipv4_header_sum_ok(h, ihl)) {
         set_malformed(p, "ipv4: bad header checksum 0x%04x", be16(h + 10));
         return;
     }

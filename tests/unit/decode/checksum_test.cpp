@@ -99,4 +99,30 @@ BOOST_AUTO_TEST_CASE(ipv4_header_with_its_checksum_sums_to_zero) {
     BOOST_TEST(csum_fold(csum_partial(bad)) != 0);
 }
 
+BOOST_AUTO_TEST_CASE(csum_pseudo_matches_reference_for_both_families) {
+    // The pseudo-header of RFC 793 / RFC 8200 8.1: addresses, protocol, length.
+    std::mt19937 rng(13);
+    for (int i = 0; i < 2000; ++i) {
+        fwsim::IpAddr s, d;
+        const bool v4 = i % 2 == 0;
+        const size_t n = v4 ? 4 : 16;
+        for (size_t k = 0; k < n; ++k) {
+            s.b[k] = uint8_t(rng());
+            d.b[k] = uint8_t(i % 7 == 1 ? 0xff : rng());
+        }
+        const uint8_t proto = uint8_t(rng());
+        const uint32_t len = i % 5 == 0 ? rng() : rng() % 70000;
+        uint32_t want = reference_sum(s.b.data(), n, 0);
+        want = reference_sum(d.b.data(), n, want);
+        uint64_t w = uint64_t(want) + proto + (len >> 16) + (len & 0xffff);
+        const uint32_t got = fwsim::csum_pseudo(v4 ? fwsim::Family::ipv4 : fwsim::Family::ipv6, s, d, proto, len);
+        BOOST_TEST(fold16(got) == fold16(uint32_t(w % 0xffff == 0 && w != 0 ? 0xffff : w % 0xffff)));
+        // and as the start of a segment's sum
+        const uint8_t seg[7] = {1, 2, 3, 4, 5, 6, 7};
+        BOOST_TEST(csum_fold(csum_partial(seg, got)) == csum_fold(reference_sum(seg, 7, uint32_t(w % 0xffff))));
+    }
+    const fwsim::IpAddr zero;
+    BOOST_TEST(fwsim::csum_pseudo(fwsim::Family::ipv4, zero, zero, 0, 0) == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

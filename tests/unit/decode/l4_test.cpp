@@ -34,6 +34,24 @@ BOOST_AUTO_TEST_CASE(tcp_syn_options_are_parsed) {
     BOOST_TEST(p.tcp.wscale == 7);
 }
 
+BOOST_AUTO_TEST_CASE(tcp_nop_nop_timestamp_is_parsed) {
+    // The layout of most established-connection segments (read by a shortcut)
+    const Bytes opts = {1, 1, 8, 10, 0x11, 0x22, 0x33, 0x44, 0xfe, 0xdc, 0xba, 0x98};
+    const Packet p = decode_eth(eth(0x0800, ipv4(proto::tcp, tcp(1, 2, tcpflag::ack, 1, 2, opts, fill(3)))));
+    BOOST_TEST_REQUIRE(p.ok());
+    BOOST_TEST(p.tcp.doff == 32);
+    BOOST_TEST(p.tcp.has_ts);
+    BOOST_TEST(p.tcp.tsval == 0x11223344u);
+    BOOST_TEST(p.tcp.tsecr == 0xfedcba98u);
+    BOOST_TEST(!p.tcp.has_sack);
+    BOOST_TEST(p.tcp.mss == 0);
+    BOOST_TEST(p.payload_len == 3u);
+    // The same 12 bytes with a timestamp length of 9 carry no timestamp
+    // (tcp_options() takes it only when opsize == TCPOLEN_TIMESTAMP).
+    const Bytes bad = {1, 1, 8, 9, 0x11, 0x22, 0x33, 0x44, 0xfe, 0xdc, 0xba, 0x98};
+    BOOST_TEST(!decode_eth(eth(0x0800, ipv4(proto::tcp, tcp(1, 2, tcpflag::ack, 1, 2, bad)))).tcp.has_ts);
+}
+
 BOOST_AUTO_TEST_CASE(tcp_window_scale_is_clamped_to_14) {
     const Bytes opts = {3, 3, 20, 0};  // WS 20, EOL
     const Bytes f = eth(0x0800, ipv4(proto::tcp, tcp(1, 2, tcpflag::syn, 1, 0, opts)));
