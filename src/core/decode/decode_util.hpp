@@ -86,7 +86,7 @@ struct ExtChain {
     bool more_frags = false;
     uint32_t frag_id = 0;
     bool is_fragment = false; // RFC 6946: an atomic fragment is not a fragment
-    char err[80] = {};        // why the walk failed
+    char err[80];             // why the walk failed: written whenever it returns false, read only then
 };
 // `strict` (the packet itself, not a quoted one): hop-by-hop must come first,
 // as ip6_input_finish() drops a later one.

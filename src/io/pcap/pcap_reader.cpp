@@ -97,7 +97,7 @@ int32_t PcapReader::NgScan::next_interface() {
             if (len < 16) break;
             if_base += if_count;
             if_count = 0;
-            in.seekg(len - 12, std::ios::cur);
+            in.ignore(std::streamsize(len) - 12);
             pos += len;
             continue;
         }
@@ -109,11 +109,11 @@ int32_t PcapReader::NgScan::next_interface() {
             uint8_t b[4];
             if (!in.read(reinterpret_cast<char*>(b), 4)) break;
             id = type == kEpb ? int32_t(u32(b)) : int32_t(swap ? (b[0] << 8 | b[1]) : (b[0] | b[1] << 8));
-            in.seekg(len - 12, std::ios::cur);
+            in.ignore(std::streamsize(len) - 12);
         } else {
             if (type == kSpb) id = 0;
             if (type == kIdb) ++if_count;
-            in.seekg(len - 8, std::ios::cur);
+            in.ignore(std::streamsize(len) - 8);
         }
         pos += len;
         if (id != -2) return if_base + id;
@@ -149,6 +149,9 @@ PcapReader::PcapReader(const std::string& path) : path_(path) {
     record_start_ = bytes_read();
     if (pcapng_) {
         ng_ = std::make_unique<NgScan>();
+        // Set before open() to take effect (libstdc++ basic_filebuf::setbuf).
+        ng_->buf.resize(1 << 16);
+        ng_->in.rdbuf()->pubsetbuf(ng_->buf.data(), std::streamsize(ng_->buf.size()));
         ng_->in.open(path, std::ios::binary);
         ng_->ok = bool(ng_->in);
     }
