@@ -2,12 +2,80 @@
 
 #include <arpa/inet.h>
 
+#include <array>
+
 namespace fwsim {
+
+namespace json {
+
+namespace {
+
+// Octet n as text with a trailing '.', padded to 4 bytes, and its length
+// with the dot: an address is four fixed 4-byte copies.
+struct Octet {
+    char text[4];
+    uint8_t len;
+};
+
+constexpr std::array<Octet, 256> make_octets() {
+    std::array<Octet, 256> t{};
+    for (unsigned v = 0; v < 256; ++v) {
+        Octet& o = t[v];
+        unsigned n = 0;
+        if (v >= 100) o.text[n++] = char('0' + v / 100);
+        if (v >= 10) o.text[n++] = char('0' + v / 10 % 10);
+        o.text[n++] = char('0' + v % 10);
+        o.text[n++] = '.';
+        o.len = uint8_t(n);
+    }
+    return t;
+}
+
+constexpr std::array<Octet, 256> kOctets = make_octets();
+
+}  // namespace
+
+char* put_ipv4(char* p, const IpAddr& a) {
+    for (int i = 0; i < 4; ++i) {
+        const Octet& o = kOctets[a.b[size_t(i)]];
+        std::memcpy(p, o.text, 4);
+        p += o.len;
+    }
+    return p - 1;  // no dot after the last octet
+}
+
+char* put_ts(char* p, Nanos t, int digits) {
+    // Unsigned from here on: -INT64_MIN does not overflow.
+    uint64_t u = uint64_t(t);
+    if (t < 0) {
+        *p++ = '-';
+        u = 0 - u;
+    }
+    const uint64_t sec = u / uint64_t(kSecond);
+    const uint64_t frac = u % uint64_t(kSecond);
+    p = put_u64(p, sec);
+    if (digits <= 0) return p;
+    *p++ = '.';
+    // Truncated, not rounded, as append_ts(). The capture readers give 6 or 9.
+    switch (digits) {
+        case 6: put_fixed(p, uint32_t(frac / 1000), 6); return p + 6;
+        case 9: put_fixed(p, uint32_t(frac), 9); return p + 9;
+        default: {
+            const unsigned n = digits > 9 ? 9u : unsigned(digits);
+            uint32_t f = uint32_t(frac);
+            for (unsigned i = n; i < 9; ++i) f /= 10;
+            put_fixed(p, f, n);
+            return p + n;
+        }
+    }
+}
+
+}  // namespace json
 
 namespace {
 
 // Writes s escaped into dst (which has room for 6 bytes per input byte);
-// returns the end.
+// returns the end. Bytes >= 0x80 (UTF-8) and 0x7f pass through as they are.
 char* escape(char* dst, std::string_view s) {
     static const char* hex = "0123456789abcdef";
     for (unsigned char c : s) {
@@ -56,47 +124,17 @@ void JsonLine::string(std::string_view s) {
     *p_++ = '"';
 }
 
-JsonLine& JsonLine::ts(std::string_view key, Nanos t, int digits) {
-    sep(key);
-    room(32);
-    char* p = p_;
-    if (t < 0) {
-        *p++ = '-';
-        t = -t;
-    }
-    p = std::to_chars(p, p + 20, t / kSecond).ptr;
-    if (digits > 0) {
-        int64_t frac = t % kSecond;
-        for (int i = digits; i < 9; ++i) frac /= 10;
-        *p++ = '.';
-        for (char* q = p + digits - 1; q >= p; --q) {
-            *q = char('0' + frac % 10);
-            frac /= 10;
-        }
-        p += digits;
-    }
-    p_ = p;
-    return *this;
-}
-
-JsonLine& JsonLine::addr(std::string_view key, Family f, const IpAddr& a) {
-    sep(key);
+void JsonLine::address(Family f, const IpAddr& a) {
     room(INET6_ADDRSTRLEN + 2);
     *p_++ = '"';
     if (f == Family::ipv4) {
-        for (int i = 0; i < 4; ++i) {
-            if (i) *p_++ = '.';
-            const unsigned v = a.b[i];
-            if (v >= 100) *p_++ = char('0' + v / 100);
-            if (v >= 10) *p_++ = char('0' + v / 10 % 10);
-            *p_++ = char('0' + v % 10);
-        }
+        p_ = json::put_ipv4(p_, a);
     } else {
+        // RFC 5952 text (glibc's inet_ntop; IPv6 is rare in the outputs).
         inet_ntop(AF_INET6, a.b.data(), p_, INET6_ADDRSTRLEN);
         p_ += std::strlen(p_);
     }
     *p_++ = '"';
-    return *this;
 }
 
 }  // namespace fwsim

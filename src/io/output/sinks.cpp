@@ -29,22 +29,26 @@ std::string_view tcp_flags_text(uint8_t f, char (&buf)[8]) {
 
 std::string_view l3_name(Family f) { return f == Family::ipv6 ? "ipv6" : "ipv4"; }
 
-void tuple_json(JsonLine& j, std::string_view key, const Tuple& t) {
-    j.object(key);
-    j.addr("src", t.family, t.src);
-    if (proto::has_ports(t.proto)) j.num("sport", t.sport);
-    j.addr("dst", t.family, t.dst);
-    if (proto::has_ports(t.proto)) j.num("dport", t.dport);
+template <json::Key K>
+void tuple_json(JsonLine& j, const Tuple& t) {
+    j.object<K>();
+    j.addr<"src">(t.family, t.src);
+    if (proto::has_ports(t.proto)) j.num<"sport">(t.sport);
+    j.addr<"dst">(t.family, t.dst);
+    if (proto::has_ports(t.proto)) j.num<"dport">(t.dport);
     if (t.proto == proto::icmp || t.proto == proto::icmpv6) {
-        j.num("type", t.dport >> 8).num("code", t.dport & 0xff).num("id", t.sport);
+        j.num<"type">(t.dport >> 8).num<"code">(t.dport & 0xff).num<"id">(t.sport);
     }
     j.end();
 }
 
-std::string hex16(uint16_t v) {
-    char b[8];
-    std::snprintf(b, sizeof b, "0x%04x", v);
-    return b;
+// "0x86dd": the ethertype of a packet that is not IP.
+std::string_view hex16(uint16_t v, char (&b)[6]) {
+    static constexpr char hex[] = "0123456789abcdef";
+    b[0] = '0';
+    b[1] = 'x';
+    for (int i = 0; i < 4; ++i) b[2 + i] = hex[(v >> (12 - 4 * i)) & 15];
+    return {b, 6};
 }
 
 }  // namespace
@@ -65,10 +69,10 @@ Outputs::Outputs(const OutputOptions& opt, const Config& cfg, const rules::Rules
         const auto& ri = rules.rule_info(i);
         {
             JsonLine j(flow_rule_json_[i]);
-            j.begin().str("file", ri.file).num("line", ri.line).end();
+            j.begin().str<"file">(ri.file).num<"line">(ri.line).end();
         }
         JsonLine j(rule_json_[i]);
-        j.begin().str("file", ri.file).num("line", ri.line).str("table", ri.table).str("chain", ri.chain).end();
+        j.begin().str<"file">(ri.file).num<"line">(ri.line).str<"table">(ri.table).str<"chain">(ri.chain).end();
     }
     for (const auto& n : topo.names()) {
         std::string s;
@@ -102,57 +106,63 @@ void Outputs::write_verdict(const PacketRecord& r) {
     const Packet& p = *r.pkt;
     std::string& out = verdicts_.buf();
     JsonLine j(out);
-    j.begin().num("index", p.index).ts("ts", p.ts, opt_.ts_digits).num("len", p.wire_len);
-    if (r.iif < iface_json_.size()) j.raw("iif", iface_json_[r.iif]);
-    if (r.oif < iface_json_.size()) j.raw("oif", iface_json_[r.oif]);
-    if (r.has_hook) j.raw_str("hook", to_string(r.hook));
-    if (p.status == DecodeStatus::not_ip) j.raw_str("ethertype", hex16(p.ethertype));
+    j.begin().num<"index">(p.index).ts<"ts">(p.ts, opt_.ts_digits).num<"len">(p.wire_len);
+    if (r.iif < iface_json_.size()) j.raw<"iif">(iface_json_[r.iif]);
+    if (r.oif < iface_json_.size()) j.raw<"oif">(iface_json_[r.oif]);
+    if (r.has_hook) j.raw_str<"hook">(to_string(r.hook));
+    if (p.status == DecodeStatus::not_ip) {
+        char hb[6];
+        j.raw_str<"ethertype">(hex16(p.ethertype, hb));
+    }
     if (p.family != Family::none) {
-        j.raw_str("l3", l3_name(p.family));
-        if (p.ok() || p.l4proto) j.raw_str("proto", proto_name(p.l4proto));
-        j.addr("src", p.family, p.src);
-        if (p.has_l4 && proto::has_ports(p.l4proto)) j.num("sport", p.sport);
-        j.addr("dst", p.family, p.dst);
-        if (p.has_l4 && proto::has_ports(p.l4proto)) j.num("dport", p.dport);
+        j.raw_str<"l3">(l3_name(p.family));
+        if (p.ok() || p.l4proto) j.raw_str<"proto">(proto_name(p.l4proto));
+        j.addr<"src">(p.family, p.src);
+        if (p.has_l4 && proto::has_ports(p.l4proto)) j.num<"sport">(p.sport);
+        j.addr<"dst">(p.family, p.dst);
+        if (p.has_l4 && proto::has_ports(p.l4proto)) j.num<"dport">(p.dport);
         if (p.has_l4 && p.l4proto == proto::tcp) {
             char fb[8];
-            j.raw_str("tcp_flags", tcp_flags_text(p.tcp.flags, fb));
+            j.raw_str<"tcp_flags">(tcp_flags_text(p.tcp.flags, fb));
         }
         if (p.has_l4 && p.is_icmp()) {
-            j.num("icmp_type", p.icmp_type).num("icmp_code", p.icmp_code);
+            j.num<"icmp_type">(p.icmp_type).num<"icmp_code">(p.icmp_code);
             const bool echo = p.l4proto == proto::icmp ? (p.icmp_type == 0 || p.icmp_type == 8)
                                                        : (p.icmp_type == 128 || p.icmp_type == 129);
-            if (echo) j.num("icmp_id", p.icmp_id);
+            if (echo) j.num<"icmp_id">(p.icmp_id);
         }
         if (p.is_fragment) {
-            j.object("frag").num("id", p.frag_id).num("offset", p.frag_offset).boolean("more", p.more_frags).end();
-            if (r.datagram) j.num("datagram", r.datagram);
+            j.object<"frag">().num<"id">(p.frag_id).num<"offset">(p.frag_offset).boolean<"more">(p.more_frags).end();
+            if (r.datagram) j.num<"datagram">(r.datagram);
         }
     }
     if (r.has_ct) {
-        j.object("ct");
-        if (r.ct_id) j.num("id", r.ct_id);
-        j.raw_str("dir", to_string(r.ct_dir)).raw_str("state", to_string(r.ct_state));
-        if (r.has_tcp_state) j.raw_str("tcp_state", to_string(r.tcp_state));
+        j.object<"ct">();
+        if (r.ct_id) j.num<"id">(r.ct_id);
+        j.raw_str<"dir">(to_string(r.ct_dir)).raw_str<"state">(to_string(r.ct_state));
+        if (r.has_tcp_state) j.raw_str<"tcp_state">(to_string(r.tcp_state));
         j.end();
     }
-    j.raw_str("verdict", to_string(r.verdict));
-    if (r.reason != Reason::none) j.raw_str("reason", to_string(r.reason));
-    if (!r.error.empty()) j.str("error", r.error);
-    if (r.rule != rules::kNoRule && r.rule < rule_json_.size()) j.raw("rule", rule_json_[r.rule]);
-    else if (r.reason == Reason::policy && r.chain != rules::kNoRule) j.str("chain", rules_.chain_label(r.chain));
+    j.raw_str<"verdict">(to_string(r.verdict));
+    if (r.reason != Reason::none) j.raw_str<"reason">(to_string(r.reason));
+    if (!r.error.empty()) j.str<"error">(r.error);
+    if (r.rule != rules::kNoRule && r.rule < rule_json_.size()) j.raw<"rule">(rule_json_[r.rule]);
+    else if (r.reason == Reason::policy && r.chain != rules::kNoRule) j.str<"chain">(rules_.chain_label(r.chain));
     if (r.nat.any()) {
-        j.object("nat");
+        j.object<"nat">();
         const Family f = p.family;
-        if (r.nat.src) j.addr("src", f, r.nat.new_src);
-        if (r.nat.sport) j.num(p.is_icmp() ? "icmp_id" : "sport", r.nat.new_sport);
-        if (r.nat.dst) j.addr("dst", f, r.nat.new_dst);
-        if (r.nat.dport) j.num("dport", r.nat.new_dport);
-        if (r.nat.inner) tuple_json(j, "inner", r.nat.inner_to);
+        if (r.nat.src) j.addr<"src">(f, r.nat.new_src);
+        if (r.nat.sport) {
+            if (p.is_icmp()) j.num<"icmp_id">(r.nat.new_sport);
+            else j.num<"sport">(r.nat.new_sport);
+        }
+        if (r.nat.dst) j.addr<"dst">(f, r.nat.new_dst);
+        if (r.nat.dport) j.num<"dport">(r.nat.new_dport);
+        if (r.nat.inner) tuple_json<"inner">(j, r.nat.inner_to);
         j.end();
     }
     if (r.log_count)
-        j.str_array("log", r.logs, r.logs + r.log_count, [this](uint32_t id) { return rules_.log_prefix(id); });
+        j.str_array<"log">(r.logs, r.logs + r.log_count, [this](uint32_t id) { return rules_.log_prefix(id); });
     j.end().newline().flush();
     verdicts_.maybe_flush();
 }
@@ -188,20 +198,20 @@ void Outputs::on_flow(const FlowRecord& f) {
     std::string& out = flows_.buf();
     JsonLine j(out);
     j.begin();
-    if (f.id) j.num("id", f.id);  // a table_full denied flow never had a conntrack id
-    j.raw_str("l3", l3_name(f.orig.family)).raw_str("proto", proto_name(f.orig.proto));
-    tuple_json(j, "orig", f.orig);
-    if (f.has_reply) tuple_json(j, "reply", f.reply);
-    j.ts("first_ts", f.first_ts, opt_.ts_digits).ts("last_ts", f.last_ts, opt_.ts_digits);
-    j.num("orig_pkts", f.orig_pkts).num("orig_bytes", f.orig_bytes);
-    j.num("reply_pkts", f.reply_pkts).num("reply_bytes", f.reply_bytes);
-    j.raw_str("verdict", to_string(f.verdict));
-    if (f.reason != Reason::none) j.raw_str("reason", to_string(f.reason));
-    if (f.has_tcp_state && f.verdict == Verdict::accept) j.raw_str("state", to_string(f.tcp_state));
-    j.boolean("assured", f.assured);
-    if (f.mark) j.num("mark", f.mark);
-    j.raw_str("end", to_string(f.end)).ts("end_ts", f.end_ts, opt_.ts_digits);
-    if (f.rule != rules::kNoRule && f.rule < flow_rule_json_.size()) j.raw("rule", flow_rule_json_[f.rule]);
+    if (f.id) j.num<"id">(f.id);  // a table_full denied flow never had a conntrack id
+    j.raw_str<"l3">(l3_name(f.orig.family)).raw_str<"proto">(proto_name(f.orig.proto));
+    tuple_json<"orig">(j, f.orig);
+    if (f.has_reply) tuple_json<"reply">(j, f.reply);
+    j.ts<"first_ts">(f.first_ts, opt_.ts_digits).ts<"last_ts">(f.last_ts, opt_.ts_digits);
+    j.num<"orig_pkts">(f.orig_pkts).num<"orig_bytes">(f.orig_bytes);
+    j.num<"reply_pkts">(f.reply_pkts).num<"reply_bytes">(f.reply_bytes);
+    j.raw_str<"verdict">(to_string(f.verdict));
+    if (f.reason != Reason::none) j.raw_str<"reason">(to_string(f.reason));
+    if (f.has_tcp_state && f.verdict == Verdict::accept) j.raw_str<"state">(to_string(f.tcp_state));
+    j.boolean<"assured">(f.assured);
+    if (f.mark) j.num<"mark">(f.mark);
+    j.raw_str<"end">(to_string(f.end)).ts<"end_ts">(f.end_ts, opt_.ts_digits);
+    if (f.rule != rules::kNoRule && f.rule < flow_rule_json_.size()) j.raw<"rule">(flow_rule_json_[f.rule]);
     j.end().newline().flush();
     flows_.maybe_flush();
 }
@@ -210,18 +220,18 @@ void Outputs::on_stats(const TableStats& s) {
     if (!stats_.is_open()) return;
     std::string& out = stats_.buf();
     JsonLine j(out);
-    j.begin().ts("ts", s.ts, opt_.ts_digits).num("ct_entries", s.ct_entries).num("ct_max", s.ct_max);
-    j.object("ct_by_proto");
+    j.begin().ts<"ts">(s.ts, opt_.ts_digits).num<"ct_entries">(s.ct_entries).num<"ct_max">(s.ct_max);
+    j.object<"ct_by_proto">();
     for (size_t i = 0; i < s.by_proto.size(); ++i)
         if (s.by_proto[i]) j.num(kStatsProtoNames[i], s.by_proto[i]);
     j.end();
-    j.object("ct_by_tcp_state");
+    j.object<"ct_by_tcp_state">();
     for (size_t i = 1; i < s.by_tcp_state.size(); ++i)
         if (s.by_tcp_state[i]) j.num(to_string(TcpState(i)), s.by_tcp_state[i]);
     j.end();
-    j.num("new", s.new_).num("destroyed", s.destroyed).num("expired", s.expired).num("early_drop", s.early_drop);
-    j.num("insert_failed", s.insert_failed).num("table_full_drops", s.table_full_drops);
-    j.num("nat_bindings", s.nat_bindings).num("nat_port_exhausted", s.nat_port_exhausted);
+    j.num<"new">(s.new_).num<"destroyed">(s.destroyed).num<"expired">(s.expired).num<"early_drop">(s.early_drop);
+    j.num<"insert_failed">(s.insert_failed).num<"table_full_drops">(s.table_full_drops);
+    j.num<"nat_bindings">(s.nat_bindings).num<"nat_port_exhausted">(s.nat_port_exhausted);
     j.end().newline().flush();
     stats_.maybe_flush();
 }
