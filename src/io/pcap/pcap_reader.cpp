@@ -17,6 +17,7 @@ namespace {
 
 constexpr uint32_t kShb = 0x0A0D0D0A, kIdb = 1, kPb = 2, kSpb = 3, kEpb = 6;
 constexpr uint32_t kByteOrderMagic = 0x1A2B3C4D;
+constexpr size_t kReadBuffer = size_t(1) << 18;  // stdio buffer for libpcap
 
 uint32_t le32(const uint8_t* p) {
     return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
@@ -139,9 +140,20 @@ PcapReader::PcapReader(const std::string& path) : path_(path) {
     } else {
         throw InputError(path, 0, 0, "not a pcap or pcapng file");
     }
+    // libpcap reads with fread(): with stdio's default buffer (st_blksize,
+    // 4 KiB) that is a read() system call every ~20 records. We open the
+    // file ourselves to give it a larger buffer; libpcap closes it.
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (!file) throw InputError(path, 0, 0, std::strerror(errno));
+    // (glibc ignores the size when given no buffer, hence our own.)
+    read_buf_.resize(kReadBuffer);
+    std::setvbuf(file, read_buf_.data(), _IOFBF, read_buf_.size());
     char errbuf[PCAP_ERRBUF_SIZE] = {};
-    handle_.reset(pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf));
-    if (!handle_) throw InputError(path, 0, 0, errbuf);
+    handle_.reset(pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf));
+    if (!handle_) {
+        std::fclose(file);  // not taken over on failure
+        throw InputError(path, 0, 0, errbuf);
+    }
     linktype_ = pcap_datalink(handle_.get());
     std::error_code ec;
     file_size_ = std::filesystem::file_size(path, ec);

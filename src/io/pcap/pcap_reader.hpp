@@ -65,6 +65,7 @@ private:
     };
 
     std::string path_;
+    std::vector<char> read_buf_;  // the capture FILE's stdio buffer: declared before handle_, freed after it
     std::unique_ptr<pcap, PcapClose> handle_;
     int linktype_ = 0;
     int ts_digits_ = 6;
