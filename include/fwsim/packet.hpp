@@ -103,7 +103,9 @@ struct Packet {
         bool done = false;
         bool l4_checksum_ok = true;  // the L4 checksum verdict (checked only when ct.checksum is on)
         bool local_src = false;      // the source is one of the firewall's own addresses
+        bool local_dst = false;      // the destination is local, multicast or broadcast (input hook)
         uint16_t iif = 0xffff;       // ingress interface (topology)
+        uint16_t oif = 0xffff;       // route to the destination as captured (before any DNAT)
         uint64_t ct_key = 0;         // hash of its conntrack tuple, for the table look-ahead
     } prep;
 

@@ -347,12 +347,18 @@ struct Engine::Impl final : ct::Observer {
         flush_pending();
     }
 
+    bool local_or_multicast(Family f, const IpAddr& dst) const {
+        return topo.is_local(f, dst) || is_multicast_or_broadcast(f, dst);
+    }
+
     void prepare(Packet& p) const {
         p.prep = {};
         if (!p.ok()) return;
         p.prep.done = true;
         p.prep.local_src = topo.is_local(p.family, p.src);
         if (!p.prep.local_src) p.prep.iif = topo.ingress(p);
+        p.prep.local_dst = local_or_multicast(p.family, p.dst);
+        if (!p.prep.local_dst) p.prep.oif = topo.route(p.family, p.dst);
         if (p.is_fragment) return;  // the datagram is prepared when reassembled
         // Only a packet entering at prerouting has its checksum checked.
         if (cfg.ct_checksum != 0 && !p.prep.local_src) p.prep.l4_checksum_ok = l4_checksum_ok(p);
@@ -394,7 +400,9 @@ struct Engine::Impl final : ct::Observer {
     bool route_input(Walk& w) {
         const Packet& c = w.cur;
         w.rec.has_hook = true;
-        if (topo.is_local(c.family, c.dst) || is_multicast_or_broadcast(c.family, c.dst)) {
+        // Prepared for the destination as captured: valid unless DNAT changed it.
+        const bool prepared = w.rec.pkt->prep.done && c.dst == w.rec.pkt->dst;
+        if (prepared ? w.rec.pkt->prep.local_dst : local_or_multicast(c.family, c.dst)) {
             w.rec.hook = Hook::input;
             step(w, "routing", "routing", "local destination: input hook");
             return true;
@@ -405,7 +413,7 @@ struct Engine::Impl final : ct::Observer {
             step(w, "routing", "routing", "TTL/hop limit expires: dropped before the forward hook");
             return decide(w, Verdict::drop, Reason::ttl_exceeded);
         }
-        w.ctx.oif = topo.route(c.family, c.dst);
+        w.ctx.oif = prepared ? w.rec.pkt->prep.oif : topo.route(c.family, c.dst);
         w.rec.oif = w.ctx.oif;
         if (w.ctx.oif == rules::kNoIf) {
             step(w, "routing", "routing", "no route to the destination");
