@@ -232,6 +232,7 @@ void Table::hash_remove(EntryId e) {
 void Table::maybe_grow() {
     if (confirmed_ + 1 <= size_t(buckets_.size()) || buckets_.size() >= (1u << 30)) return;
     const uint32_t n = uint32_t(buckets_.size() * 2);
+    std::vector<Head>().swap(buckets_);  // free the old array first: never both resident
     buckets_.assign(n, Head{kNil, kNil});
     bucket_mask_ = n - 1;
     for (EntryId e = 0; e < slots_.size(); ++e)  // slot order: deterministic
@@ -779,6 +780,9 @@ std::string Table::check() const {
         }
     }
     if (armed != confirmed_) return "armed timers " + std::to_string(armed) + " != entries";
+    if (heap_.size() > confirmed_ + confirmed_ / 4 + 1024)
+        return "stale timer elements past the bound: " + std::to_string(heap_.size()) + " for " +
+               std::to_string(confirmed_) + " entries";
     if (!std::is_heap(heap_.begin(), heap_.end(), TimerLater{})) return "heap order broken";
     for (size_t p = 0; p < 256; ++p)
         if (by_proto[p] != by_proto_[p]) return "gauge by proto " + std::to_string(p);

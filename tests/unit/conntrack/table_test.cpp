@@ -369,3 +369,33 @@ BOOST_AUTO_TEST_CASE(many_shortened_timers_are_compacted_and_still_fire) {
     BOOST_TEST(fx.t->check() == "");
     for (size_t i = 1; i < fx.obs.ev.size(); ++i) BOOST_TEST_REQUIRE(fx.obs.ev[i - 1].f.id < fx.obs.ev[i].f.id);
 }
+
+BOOST_AUTO_TEST_CASE(killed_entries_timers_are_compacted_and_survivors_expire_in_order) {
+    Config c;
+    c.ct_max = 0;
+    Fx fx(c);
+    const Nanos t0 = fx.now;
+    const Nanos ms = kSecond / 1000;
+    // 5000 TCP entries killed by a RST before any reply (their 120 s timer
+    // elements go stale) between 500 UDP entries that stay: the stale ones
+    // are dropped on the way, and the survivors fire in deadline order.
+    for (int i = 0; i < 5000; ++i) {
+        fx.now = t0 + i * ms;
+        const uint16_t port = uint16_t(10000 + i);
+        fx.feed(tcp_pkt(C, port, S, SP, tf::syn, 1000, 0));
+        fx.feed(tcp_pkt(C, port, S, SP, tf::rst, 1001, 0));
+        if (i % 10 == 0) fx.feed(udp_pkt("10.2.0.1", port, "192.0.2.53", 53));
+        if (i % 500 == 0) BOOST_TEST_REQUIRE(fx.t->check() == "");
+    }
+    BOOST_TEST(fx.t->check() == "");
+    BOOST_TEST(fx.t->size() == 500u);
+    BOOST_TEST(fx.obs.ev.size() == 5000u);
+    fx.t->advance(t0 + 200 * kSecond, fx.obs);
+    BOOST_TEST(fx.t->size() == 0u);
+    BOOST_REQUIRE(fx.obs.ev.size() == 5500u);
+    for (size_t i = 5000; i < 5500; ++i) {
+        BOOST_TEST(fx.obs.ev[i].why == ct::EndReason::timeout);
+        BOOST_TEST(fx.obs.ev[i].when == t0 + Nanos(i - 5000) * 10 * ms + 30 * kSecond);
+    }
+    BOOST_TEST(fx.t->check() == "");
+}
