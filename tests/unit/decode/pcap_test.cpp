@@ -307,6 +307,42 @@ BOOST_AUTO_TEST_CASE(writer_round_trips_records_at_both_precisions) {
     std::filesystem::remove_all(dir);
 }
 
+// The reader gives libpcap a 256 KiB stdio buffer: a capture several times
+// that size, with records of every length up to a jumbo frame (some across
+// the buffer's edges), reads back whole, and bytes_read() reaches the end.
+BOOST_AUTO_TEST_CASE(reader_reads_a_capture_many_times_its_buffer) {
+    const auto dir = temp_dir();
+    const std::string path = (dir / "big.pcap").string();
+    size_t expect_bytes = 24;
+    {
+        PcapWriter w(path, 1, 9);
+        for (uint32_t i = 0; i < 3000; ++i) {
+            const size_t len = i % 10 == 9 ? 9000 : 1 + (i * 37) % 1514;
+            std::vector<uint8_t> frame(len);
+            for (size_t k = 0; k < len; ++k) frame[k] = uint8_t(i + k);
+            w.write(kT0 + i, frame, uint32_t(len));
+            expect_bytes += 16 + len;
+        }
+        w.commit();
+    }
+    BOOST_TEST_REQUIRE(std::filesystem::file_size(path) == expect_bytes);
+    PcapReader r(path);
+    RawRecord rec;
+    uint32_t n = 0;
+    bool same = true;
+    while (r.next(rec)) {
+        const size_t len = n % 10 == 9 ? 9000 : 1 + (n * 37) % 1514;
+        same = same && rec.data.size() == len && rec.ts == kT0 + n && rec.index == n + 1;
+        for (size_t k = 0; same && k < len; k += 97) same = rec.data[k] == uint8_t(n + k);
+        ++n;
+    }
+    BOOST_TEST(r.error().empty());
+    BOOST_TEST(n == 3000u);
+    BOOST_TEST(same);
+    BOOST_TEST(r.bytes_read() == expect_bytes);
+    std::filesystem::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_CASE(writer_without_commit_leaves_no_file) {
     const auto dir = temp_dir();
     const std::string path = (dir / "half.pcap").string();
