@@ -1,12 +1,14 @@
 // fwsim replay: a capture through the ruleset; verdicts, flows, statistics, summary.
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "fwsim/decode/decoder.hpp"
 #include "fwsim/error.hpp"
+#include "io/output/record_pipe.hpp"
 #include "io/output/sha256.hpp"
 #include "io/output/sinks.hpp"
 
@@ -55,7 +57,12 @@ int run(const ReplayOptions& o) {
     eo.stats = !out.stats.empty();
     eo.stats_interval = Nanos(std::llround(core.cfg.stats_interval * 1e9));
     if (eo.stats_interval <= 0) throw InputError("--stats-interval must be positive");
-    Engine engine(core.cfg, core.topo, core.rules, sinks, eo);
+    // --threads >= 2 with per-packet outputs: their formatting and writing
+    // run on a thread of their own too (the reader has another).
+    std::optional<RecordPipe> pipe;
+    if (o.threads >= 2 && (!out.verdicts.empty() || !out.write_pcap.empty()))
+        pipe.emplace(sinks, !out.write_pcap.empty());
+    Engine engine(core.cfg, core.topo, core.rules, pipe ? static_cast<EngineObserver&>(*pipe) : sinks, eo);
 
     Nanos dump_at = 0;
     const bool dump_time = !o.dump_state.empty() && parse_dump_at(o.dump_state, &dump_at);
@@ -76,6 +83,7 @@ int run(const ReplayOptions& o) {
         dump_text = engine.dump_state();
     }
     engine.finish();
+    if (pipe) pipe->drain();
     hasher.join();
 
     RunInfo info;
@@ -130,7 +138,7 @@ void add_replay(CLI::App& app, std::function<int()>& action) {
     c->add_option("--dump-state", o->dump_state,
                   "write the conntrack table at capture time AT (seconds) or at the end, as /proc/net/nf_conntrack");
     c->add_option("--dump-state-out", o->dump_state_out, "where --dump-state writes (default: stdout)");
-    c->add_option("--threads", o->threads, "threads: 2 or more read and decode the capture on a thread of their own, ahead of the engine (outputs are identical whatever N)")->check(CLI::Range(1u, 64u));
+    c->add_option("--threads", o->threads, "threads: 2 or more read and decode the capture on a thread of their own, ahead of the engine, and format per-packet outputs on another (outputs are identical whatever N)")->check(CLI::Range(1u, 64u));
     c->add_flag("--quiet,-q", o->quiet, "no human summary, no progress");
     c->callback([o, &action] { action = [o] { return run(*o); }; });
 }

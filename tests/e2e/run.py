@@ -121,6 +121,14 @@ def test_truncated(tmp):
         with open(v + ".partial") as f:
             n = sum(1 for _ in f)
         check("truncated: the 5 whole records were replayed", n == 5, "%d records" % n)
+    # With --threads 2 the records pass through the reader and writer threads: the same .partial.
+    v2 = os.path.join(tmp, "trunc2.jsonl")
+    rc, out, err = run("replay", cap, "--verdicts", v2, "--threads", "2")
+    same = False
+    if os.path.exists(v + ".partial") and os.path.exists(v2 + ".partial"):
+        with open(v + ".partial") as a, open(v2 + ".partial") as b:
+            same = a.read() == b.read()
+    check("truncated: --threads 2 keeps the same .partial, exit 2", rc == 2 and same and not os.path.exists(v2), err)
 
 
 def write(tmp, name, text):
