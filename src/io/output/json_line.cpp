@@ -10,13 +10,6 @@ namespace json {
 
 namespace {
 
-// Octet n as text with a trailing '.', padded to 4 bytes, and its length
-// with the dot: an address is four fixed 4-byte copies.
-struct Octet {
-    char text[4];
-    uint8_t len;
-};
-
 constexpr std::array<Octet, 256> make_octets() {
     std::array<Octet, 256> t{};
     for (unsigned v = 0; v < 256; ++v) {
@@ -31,18 +24,9 @@ constexpr std::array<Octet, 256> make_octets() {
     return t;
 }
 
-constexpr std::array<Octet, 256> kOctets = make_octets();
-
 }  // namespace
 
-char* put_ipv4(char* p, const IpAddr& a) {
-    for (int i = 0; i < 4; ++i) {
-        const Octet& o = kOctets[a.b[size_t(i)]];
-        std::memcpy(p, o.text, 4);
-        p += o.len;
-    }
-    return p - 1;  // no dot after the last octet
-}
+constinit const std::array<Octet, 256> kOctets = make_octets();
 
 char* put_ts(char* p, Nanos t, int digits) {
     // Unsigned from here on: -INT64_MIN does not overflow.

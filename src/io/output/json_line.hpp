@@ -66,10 +66,12 @@ inline unsigned digits10(uint64_t v) {
                                           100000000000000000ull,
                                           1000000000000000000ull,
                                           10000000000000000000ull};
-    // bit_width * log10(2) is the digit count or one more than it.
-    const unsigned bits = 64u - unsigned(__builtin_clzll(v | 1));
+    // bit_width * log10(2) is the digit count or one less than it. v | 1
+    // has the digits of v (powers of ten are even) and is never 0.
+    const uint64_t x = v | 1;
+    const unsigned bits = 64u - unsigned(__builtin_clzll(x));
     const unsigned d = (bits * 1233u) >> 12;
-    return d + (v >= kPow10[d]);
+    return d + (x >= kPow10[d]);
 }
 
 // "00".."99": two digits at a time halves the divisions.
@@ -113,8 +115,23 @@ template <class Uint>
     return p + n;
 }
 
+// Octet n as text with a trailing '.', padded to 4 bytes, and its length
+// with the dot: an address is four fixed 4-byte copies.
+struct Octet {
+    char text[4];
+    uint8_t len;
+};
+extern const std::array<Octet, 256> kOctets;
+
 // Writes the IPv4 address at p (room for 16 bytes); returns the end.
-char* put_ipv4(char* p, const IpAddr& a);
+[[gnu::always_inline]] inline char* put_ipv4(char* p, const IpAddr& a) {
+    for (size_t i = 0; i < 4; ++i) {
+        const Octet& o = kOctets[a.b[i]];
+        std::memcpy(p, o.text, 4);
+        p += o.len;
+    }
+    return p - 1;  // no dot after the last octet
+}
 // Writes the timestamp (seconds, '.', digits fractional digits) at p (room
 // for 32 bytes); returns the end. Same text as append_ts().
 char* put_ts(char* p, Nanos t, int digits);
@@ -148,6 +165,13 @@ public:
     // A value known to need no escaping (enum names, addresses).
     template <json::Key K>
     JsonLine& raw_str(std::string_view v) {
+        if (v.size() <= kShort) {  // enum names: one room check for key and value
+            key<K>(kShort + 2);
+            *p_++ = '"';
+            copy_short(v);
+            *p_++ = '"';
+            return *this;
+        }
         key<K>(1);
         *p_++ = '"';
         copy(v);
@@ -160,11 +184,22 @@ public:
     template <json::Key K>
     JsonLine& num(uint64_t v) { key<K>(20); p_ = json::put_u64(p_, v); return *this; }
     template <json::Key K>
-    JsonLine& boolean(bool v) { key<K>(0); copy(v ? std::string_view("true") : std::string_view("false")); return *this; }
+    JsonLine& boolean(bool v) { key<K>(5); put_bool(v); return *this; }
     template <json::Key K>
     JsonLine& ts(Nanos t, int digits) { key<K>(32); p_ = json::put_ts(p_, t, digits); return *this; }
     template <json::Key K>
-    JsonLine& addr(Family f, const IpAddr& a) { key<K>(0); address(f, a); return *this; }
+    JsonLine& addr(Family f, const IpAddr& a) {
+        if (f != Family::ipv4) {
+            key<K>(0);
+            address(f, a);
+            return *this;
+        }
+        key<K>(18);
+        *p_++ = '"';
+        p_ = json::put_ipv4(p_, a);
+        *p_++ = '"';
+        return *this;
+    }
     // An array of strings under key.
     template <json::Key K, class It, class Fn>
     JsonLine& str_array(It b, It e, Fn&& to_text) {
@@ -197,7 +232,8 @@ public:
     }
     JsonLine& boolean(std::string_view key, bool v) {
         sep(key);
-        copy(v ? std::string_view("true") : std::string_view("false"));
+        room(5);
+        put_bool(v);
         return *this;
     }
     JsonLine& ts(std::string_view key, Nanos t, int digits) {
@@ -219,6 +255,7 @@ public:
 
 private:
     static constexpr size_t kBuf = 4096;
+    static constexpr size_t kShort = 32;
     [[gnu::always_inline]] void room(size_t n) {
         if (size_t(buf_ + kBuf - p_) < n) flush();
     }
@@ -227,14 +264,27 @@ private:
         *p_++ = c;
     }
     [[gnu::always_inline]] void copy(std::string_view s) {
-        const size_t n = s.size();
-        if (size_t(buf_ + kBuf - p_) < n) {
+        if (size_t(buf_ + kBuf - p_) < s.size()) {
             flush();
-            if (n > kBuf) {
+            if (s.size() > kBuf) {
                 out_.append(s);
                 return;
             }
         }
+        copy_short(s);
+    }
+    void put_bool(bool v) {  // the caller made room for 5 bytes
+        if (v) {
+            std::memcpy(p_, "true", 4);
+            p_ += 4;
+        } else {
+            std::memcpy(p_, "false", 5);
+            p_ += 5;
+        }
+    }
+    // Copies s; the caller made room.
+    [[gnu::always_inline]] void copy_short(std::string_view s) {
+        const size_t n = s.size();
         const char* src = s.data();
         // Most values are short (enum names, ports): two overlapping
         // fixed-size copies instead of a call to memcpy, never reading
