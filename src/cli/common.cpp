@@ -99,8 +99,8 @@ struct Batch {
 
 constexpr size_t kBatchPackets = 2048;
 
+// The capture record's fields; decode_frame() resets every other field.
 void fill_packet(const RawRecord& rec, Packet& p) {
-    p = Packet{};
     p.index = rec.index;
     p.ts = rec.ts;
     p.wire_len = rec.wire_len;
