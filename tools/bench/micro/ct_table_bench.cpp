@@ -214,6 +214,34 @@ void BM_bytes_per_conn(benchmark::State& state) {
 }
 BENCHMARK(BM_bytes_per_conn)->Arg(1000000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
+// The same with churn: after the fill, n/2 more TCP connections are opened
+// and reset before any reply (nf_ct_kill_acct()), as a SYN flood answered by
+// RSTs would: their timer elements go stale, which the table must not keep.
+void BM_bytes_per_conn_churn(benchmark::State& state) {
+    const uint32_t n = uint32_t(state.range(0));
+    double per = 0;
+    for (auto _ : state) {
+        const long before = rss_bytes();
+        auto t = filled(n, kSecond);
+        NullObserver obs;
+        for (uint32_t i = n, opened = 0; opened < n / 2; ++i) {
+            Packet p = packet_of(i);
+            if (p.l4proto != proto::tcp) continue;
+            ++opened;
+            const ct::Result r = t->in(p, 2 * kSecond, true, obs);
+            if (r.unconfirmed) t->confirm(r.entry, 0);
+            p.tcp.flags = tcpflag::rst;
+            p.tcp.seq += 1;
+            t->in(p, 2 * kSecond, true, obs);
+        }
+        const long after = rss_bytes();
+        per = double(after - before) / double(t->size());
+        benchmark::DoNotOptimize(t);
+    }
+    state.counters["bytes_per_conn"] = per;
+}
+BENCHMARK(BM_bytes_per_conn_churn)->Arg(1000000)->Iterations(1)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();
