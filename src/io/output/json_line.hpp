@@ -123,15 +123,20 @@ struct Octet {
 };
 extern const std::array<Octet, 256> kOctets;
 
-// Writes the IPv4 address at p (room for 16 bytes); returns the end.
-[[gnu::always_inline]] inline char* put_ipv4(char* p, const IpAddr& a) {
+// Writes the dotted quad of b[0..3] at p (room for 16 bytes); returns the end.
+[[gnu::always_inline]] inline char* put_dotted_quad(char* p, const uint8_t* b) {
     for (size_t i = 0; i < 4; ++i) {
-        const Octet& o = kOctets[a.b[i]];
+        const Octet& o = kOctets[b[i]];
         std::memcpy(p, o.text, 4);
         p += o.len;
     }
     return p - 1;  // no dot after the last octet
 }
+// Writes the IPv4 address at p (room for 16 bytes); returns the end.
+[[gnu::always_inline]] inline char* put_ipv4(char* p, const IpAddr& a) { return put_dotted_quad(p, a.b.data()); }
+// Writes the IPv6 address at p as RFC 5952 text, the same as glibc's
+// inet_ntop() (room for 46 bytes); returns the end.
+char* put_ipv6(char* p, const IpAddr& a);
 // Writes the timestamp (seconds, '.', digits fractional digits) at p (room
 // for 32 bytes); returns the end. Same text as append_ts().
 char* put_ts(char* p, Nanos t, int digits);

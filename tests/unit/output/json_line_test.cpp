@@ -129,6 +129,35 @@ BOOST_AUTO_TEST_CASE(ipv6_addresses_are_rfc5952_text) {
                "{\"a\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\"}");
 }
 
+BOOST_AUTO_TEST_CASE(ipv6_text_matches_glibc_inet_ntop_for_every_zero_group_pattern) {
+    // Each of the 256 zero/non-zero patterns of the eight groups, with group
+    // values of every hex width, plus the dotted-quad forms (::ffff:a.b.c.d,
+    // ::a.b.c.d) that glibc writes for IPv4-mapped and -compatible addresses.
+    const uint16_t values[] = {1, 0xf, 0x10, 0xab, 0x100, 0xfff, 0x1000, 0xffff};
+    for (unsigned mask = 0; mask < 256; ++mask) {
+        for (size_t k = 0; k < std::size(values); ++k) {
+            IpAddr a;
+            for (size_t g = 0; g < 8; ++g) {
+                const uint16_t v = (mask >> g & 1) ? values[(k + g) % std::size(values)] : 0;
+                a.b[2 * g] = uint8_t(v >> 8);
+                a.b[2 * g + 1] = uint8_t(v);
+            }
+            char want[INET6_ADDRSTRLEN];
+            BOOST_REQUIRE(inet_ntop(AF_INET6, a.b.data(), want, sizeof want));
+            BOOST_TEST_REQUIRE(addr_text(Family::ipv6, a) == "{\"a\":\"" + std::string(want) + "\"}",
+                               "mask " << mask << " values " << k);
+            a.b[10] = a.b[11] = 0xff;  // groups 0-4 may be zero: IPv4-mapped when they are
+            BOOST_REQUIRE(inet_ntop(AF_INET6, a.b.data(), want, sizeof want));
+            BOOST_TEST_REQUIRE(addr_text(Family::ipv6, a) == "{\"a\":\"" + std::string(want) + "\"}",
+                               "mask " << mask << " values " << k << " with ffff");
+        }
+    }
+    BOOST_TEST(addr_text(Family::ipv6, v6("::1.2.3.4")) == "{\"a\":\"::1.2.3.4\"}");
+    BOOST_TEST(addr_text(Family::ipv6, v6("::ffff:0.0.0.0")) == "{\"a\":\"::ffff:0.0.0.0\"}");
+    BOOST_TEST(addr_text(Family::ipv6, v6("::ffff:0:0")) == "{\"a\":\"::ffff:0.0.0.0\"}");
+    BOOST_TEST(addr_text(Family::ipv6, v6("1::")) == "{\"a\":\"1::\"}");
+}
+
 BOOST_AUTO_TEST_CASE(timestamps_have_the_capture_precision_and_are_truncated) {
     BOOST_TEST(ts_text(0, 6) == "{\"ts\":0.000000}");
     BOOST_TEST(ts_text(0, 9) == "{\"ts\":0.000000000}");
