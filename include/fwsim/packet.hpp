@@ -106,7 +106,8 @@ struct Packet {
         bool local_dst = false;      // the destination is local, multicast or broadcast (input hook)
         uint16_t iif = 0xffff;       // ingress interface (topology)
         uint16_t oif = 0xffff;       // route to the destination as captured (before any DNAT)
-        uint64_t ct_key = 0;         // hash of its conntrack tuple, for the table look-ahead
+        uint64_t ct_key = 0;         // hash(tuple_of(packet)): the look-ahead and conntrack's lookup
+                                     // use it (nothing changes a tuple before conntrack)
     } prep;
 
     bool ok() const { return status == DecodeStatus::ok; }

@@ -298,6 +298,8 @@ public:
     FlowInfo flow_info(EntryId e) const;
     // Lookup of a tuple in the confirmed table (either direction).
     EntryId find(const Tuple& t, CtDir* dir = nullptr) const;
+    // The same with hash(t) already known.
+    EntryId find_hashed(const Tuple& t, uint64_t tuple_hash, CtDir* dir = nullptr) const;
     // Look-ahead hints for a tuple about to be looked up (no effect on
     // results): prefetch_bucket() fetches its hash bucket into the cache,
     // prefetch_entry() (a packet or two later, when the bucket has arrived)

@@ -239,8 +239,10 @@ void Table::maybe_grow() {
         if (slots_[e].live && slots_[e].confirmed && !slots_[e].dying) hash_insert(e);
 }
 
-EntryId Table::find(const Tuple& t, CtDir* dir) const {
-    const Head& h = buckets_[bucket_of(t)];
+EntryId Table::find(const Tuple& t, CtDir* dir) const { return find_hashed(t, hash(t), dir); }
+
+EntryId Table::find_hashed(const Tuple& t, uint64_t tuple_hash, CtDir* dir) const {
+    const Head& h = buckets_[uint32_t(tuple_hash) & bucket_mask_];
     // The TCP state is read right after a lookup: fetch it in parallel with
     // the entry (the head of the chain is the usual match).
     if (h.tcp != kNoTcp) prefetch(&tcp_[h.tcp]);
@@ -495,7 +497,8 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
     for (int attempt = 0; attempt < 2; ++attempt) {
         counters_.searched++;
         CtDir dir = CtDir::original;
-        const EntryId e = find(t, &dir);
+        // A prepared packet carries the hash of this very tuple (Engine::prepare()).
+        const EntryId e = find_hashed(t, pkt.prep.done ? pkt.prep.ct_key : hash(t), &dir);
         if (e == kNoEntry) return new_entry(pkt, t, now, checksum_bad, obs);
         counters_.found++;
 
