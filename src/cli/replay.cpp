@@ -42,9 +42,11 @@ int run(const ReplayOptions& o) {
     OutputOptions out = o.out;
     capture_format(o.capture, &out.ts_digits, &out.linktype);
 
-    // The digest is read in parallel with the replay: the file is in the page cache either way.
+    // The digest (for the summary file only) is read in parallel with the
+    // replay: the file is in the page cache either way.
     std::string digest;
-    std::thread hasher([&] { digest = sha256_file(o.capture); });
+    std::thread hasher;
+    if (!out.summary.empty()) hasher = std::thread([&] { digest = sha256_file(o.capture); });
     struct Join {
         std::thread& t;
         ~Join() {
@@ -84,7 +86,7 @@ int run(const ReplayOptions& o) {
     }
     engine.finish();
     if (pipe) pipe->drain();
-    hasher.join();
+    if (hasher.joinable()) hasher.join();
 
     RunInfo info;
     info.capture_path = o.capture;
