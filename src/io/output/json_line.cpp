@@ -29,7 +29,8 @@ constinit const std::array<Octet, 256> kOctets = make_octets();
 // As inet_ntop6() in glibc's resolv/inet_ntop.c: the longest run of two or
 // more zero groups (the first on a tie) becomes "::", groups are lowercase
 // hex without leading zeros, and ::a.b.c.d / ::ffff:a.b.c.d end in a dotted
-// quad. glibc's own took ~170 ns an address; this is a few tens.
+// quad. inet_ntop() itself took ~175 ns an address, this ~20 ns
+// (BM_field_addr_v6).
 char* put_ipv6(char* p, const IpAddr& a) {
     static constexpr char hex[] = "0123456789abcdef";
     uint16_t w[8];
