@@ -142,6 +142,29 @@ char* put_ipv6(char* p, const IpAddr& a);
 // for 32 bytes); returns the end. Same text as append_ts().
 char* put_ts(char* p, Nanos t, int digits);
 
+// A short value pre-rendered with its quotes ("established") in a fixed
+// 16-byte slot: writing it is one fixed-size copy, not a variable-length one.
+// Longer values (no enum name is) keep a view of their text instead.
+struct Quoted {
+    static constexpr size_t kSlot = 16;
+    char text[kSlot] = {};
+    uint8_t len = 0;             // 0: too long, see long_text
+    std::string_view long_text;  // must outlive the Quoted (enum names are static)
+
+    Quoted() = default;
+    // v needs no escaping.
+    explicit Quoted(std::string_view v) {
+        if (v.size() + 2 > kSlot) {
+            long_text = v;
+            return;
+        }
+        text[0] = '"';
+        std::memcpy(text + 1, v.data(), v.size());
+        text[v.size() + 1] = '"';
+        len = uint8_t(v.size() + 2);
+    }
+};
+
 }  // namespace json
 
 class JsonLine {
@@ -182,6 +205,15 @@ public:
         *p_++ = '"';
         copy(v);
         put('"');
+        return *this;
+    }
+    // A pre-rendered quoted value (enum names).
+    template <json::Key K>
+    JsonLine& quoted(const json::Quoted& q) {
+        if (!q.len) return raw_str<K>(q.long_text);
+        key<K>(json::Quoted::kSlot);
+        std::memcpy(p_, q.text, json::Quoted::kSlot);
+        p_ += q.len;
         return *this;
     }
     // Pre-rendered JSON (e.g. a cached "rule" object).

@@ -1,6 +1,7 @@
 #include "io/output/sinks.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -27,7 +28,43 @@ std::string_view tcp_flags_text(uint8_t f, char (&buf)[8]) {
     return {buf, n};
 }
 
-std::string_view l3_name(Family f) { return f == Family::ipv6 ? "ipv6" : "ipv4"; }
+// The enum values of the records rendered once with their quotes, so that
+// writing one is a fixed-size copy rather than a call to to_string() and a
+// copy of unknown length (about a tenth of a verdict record's instructions).
+struct RecordText {
+    std::array<json::Quoted, 256> proto;
+    std::array<json::Quoted, kHookCount> hook;
+    std::array<json::Quoted, 2> dir;
+    std::array<json::Quoted, 5> ct_state;
+    std::array<json::Quoted, 10> tcp_state;
+    std::array<json::Quoted, 4> verdict;
+    json::Quoted ipv4{"ipv4"}, ipv6{"ipv6"};
+
+    RecordText() {
+        for (size_t i = 0; i < proto.size(); ++i) proto[i] = json::Quoted(proto_name(uint8_t(i)));
+        fill<Hook>(hook);
+        fill<CtDir>(dir);
+        fill<CtState>(ct_state);
+        fill<TcpState>(tcp_state);
+        fill<Verdict>(verdict);
+    }
+    template <class E, size_t N>
+    static void fill(std::array<json::Quoted, N>& t) {
+        for (size_t i = 0; i < N; ++i) t[i] = json::Quoted(to_string(E(i)));
+    }
+};
+
+const RecordText& record_text() {
+    static const RecordText t;
+    return t;
+}
+
+// table[e] when e is in it, else to_string(e) (a value added to the enum later).
+template <json::Key K, class E, size_t N>
+void enum_field(JsonLine& j, const std::array<json::Quoted, N>& table, E e) {
+    if (size_t(e) < N) j.quoted<K>(table[size_t(e)]);
+    else j.raw_str<K>(to_string(e));
+}
 
 template <json::Key K>
 void tuple_json(JsonLine& j, const Tuple& t) {
@@ -104,19 +141,20 @@ void Outputs::on_packet(const PacketRecord& r) {
 
 void Outputs::write_verdict(const PacketRecord& r) {
     const Packet& p = *r.pkt;
+    const RecordText& text = record_text();
     std::string& out = verdicts_.buf();
     JsonLine j(out);
     j.begin().num<"index">(p.index).ts<"ts">(p.ts, opt_.ts_digits).num<"len">(p.wire_len);
     if (r.iif < iface_json_.size()) j.raw<"iif">(iface_json_[r.iif]);
     if (r.oif < iface_json_.size()) j.raw<"oif">(iface_json_[r.oif]);
-    if (r.has_hook) j.raw_str<"hook">(to_string(r.hook));
+    if (r.has_hook) enum_field<"hook">(j, text.hook, r.hook);
     if (p.status == DecodeStatus::not_ip) {
         char hb[6];
         j.raw_str<"ethertype">(hex16(p.ethertype, hb));
     }
     if (p.family != Family::none) {
-        j.raw_str<"l3">(l3_name(p.family));
-        if (p.ok() || p.l4proto) j.raw_str<"proto">(proto_name(p.l4proto));
+        j.quoted<"l3">(p.family == Family::ipv6 ? text.ipv6 : text.ipv4);
+        if (p.ok() || p.l4proto) j.quoted<"proto">(text.proto[p.l4proto]);
         j.addr<"src">(p.family, p.src);
         if (p.has_l4 && proto::has_ports(p.l4proto)) j.num<"sport">(p.sport);
         j.addr<"dst">(p.family, p.dst);
@@ -139,11 +177,12 @@ void Outputs::write_verdict(const PacketRecord& r) {
     if (r.has_ct) {
         j.object<"ct">();
         if (r.ct_id) j.num<"id">(r.ct_id);
-        j.raw_str<"dir">(to_string(r.ct_dir)).raw_str<"state">(to_string(r.ct_state));
-        if (r.has_tcp_state) j.raw_str<"tcp_state">(to_string(r.tcp_state));
+        enum_field<"dir">(j, text.dir, r.ct_dir);
+        enum_field<"state">(j, text.ct_state, r.ct_state);
+        if (r.has_tcp_state) enum_field<"tcp_state">(j, text.tcp_state, r.tcp_state);
         j.end();
     }
-    j.raw_str<"verdict">(to_string(r.verdict));
+    enum_field<"verdict">(j, text.verdict, r.verdict);
     if (r.reason != Reason::none) j.raw_str<"reason">(to_string(r.reason));
     if (!r.error.empty()) j.str<"error">(r.error);
     if (r.rule != rules::kNoRule && r.rule < rule_json_.size()) j.raw<"rule">(rule_json_[r.rule]);
@@ -197,17 +236,18 @@ void Outputs::on_flow(const FlowRecord& f) {
     if (!flows_.is_open()) return;
     std::string& out = flows_.buf();
     JsonLine j(out);
+    const RecordText& text = record_text();
     j.begin();
     if (f.id) j.num<"id">(f.id);  // a table_full denied flow never had a conntrack id
-    j.raw_str<"l3">(l3_name(f.orig.family)).raw_str<"proto">(proto_name(f.orig.proto));
+    j.quoted<"l3">(f.orig.family == Family::ipv6 ? text.ipv6 : text.ipv4).quoted<"proto">(text.proto[f.orig.proto]);
     tuple_json<"orig">(j, f.orig);
     if (f.has_reply) tuple_json<"reply">(j, f.reply);
     j.ts<"first_ts">(f.first_ts, opt_.ts_digits).ts<"last_ts">(f.last_ts, opt_.ts_digits);
     j.num<"orig_pkts">(f.orig_pkts).num<"orig_bytes">(f.orig_bytes);
     j.num<"reply_pkts">(f.reply_pkts).num<"reply_bytes">(f.reply_bytes);
-    j.raw_str<"verdict">(to_string(f.verdict));
+    enum_field<"verdict">(j, text.verdict, f.verdict);
     if (f.reason != Reason::none) j.raw_str<"reason">(to_string(f.reason));
-    if (f.has_tcp_state && f.verdict == Verdict::accept) j.raw_str<"state">(to_string(f.tcp_state));
+    if (f.has_tcp_state && f.verdict == Verdict::accept) enum_field<"state">(j, text.tcp_state, f.tcp_state);
     j.boolean<"assured">(f.assured);
     if (f.mark) j.num<"mark">(f.mark);
     j.raw_str<"end">(to_string(f.end)).ts<"end_ts">(f.end_ts, opt_.ts_digits);

@@ -253,3 +253,13 @@ BOOST_AUTO_TEST_CASE(lines_append_to_what_the_output_holds) {
     }
     BOOST_TEST(out == "previous\n{\"x\":1}\n");
 }
+
+BOOST_AUTO_TEST_CASE(quoted_values_are_written_with_their_quotes_long_ones_too) {
+    const json::Quoted empty(""), est("established"), longest("abcdefghijklmn"), too_long("abcdefghijklmno");
+    BOOST_TEST(longest.len == 16);
+    BOOST_TEST(too_long.len == 0);
+    const std::string s = line([&](JsonLine& j) {
+        j.begin().quoted<"a">(empty).quoted<"b">(est).quoted<"c">(longest).quoted<"d">(too_long).end();
+    });
+    BOOST_TEST(s == "{\"a\":\"\",\"b\":\"established\",\"c\":\"abcdefghijklmn\",\"d\":\"abcdefghijklmno\"}");
+}
