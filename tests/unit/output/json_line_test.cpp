@@ -263,3 +263,15 @@ BOOST_AUTO_TEST_CASE(quoted_values_are_written_with_their_quotes_long_ones_too) 
     });
     BOOST_TEST(s == "{\"a\":\"\",\"b\":\"established\",\"c\":\"abcdefghijklmn\",\"d\":\"abcdefghijklmno\"}");
 }
+
+BOOST_AUTO_TEST_CASE(timestamps_in_alternating_seconds_are_each_right) {
+    // put_ts() keeps the text of the last second: changing seconds, widths and signs must not reuse it.
+    const Nanos ts[] = {5 * kSecond + 1000, 5 * kSecond + 2000, 1'700'000'000 * kSecond, 5 * kSecond,
+                        -5 * kSecond - 1000, 5 * kSecond + 3000, 99 * kSecond, 100 * kSecond, 99 * kSecond + 1000};
+    for (Nanos t : ts) {
+        std::string want = "{\"ts\":";
+        append_ts(want, t, 6);
+        want += "}";
+        BOOST_TEST(ts_text(t, 6) == want);
+    }
+}
