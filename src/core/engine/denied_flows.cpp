@@ -184,20 +184,37 @@ void DeniedFlows::expire(Nanos now, std::vector<FlowRecord>& out) {
     }
 }
 
-void DeniedFlows::finish(Nanos end_ts, std::vector<FlowRecord>& out) {
-    std::vector<uint32_t> order;
-    order.reserve(live_);
+void DeniedFlows::begin_finish(Nanos end_ts) {
+    finish_ts_ = end_ts;
+    finish_pos_ = 0;
+    finish_order_.clear();
+    finish_order_.reserve(live_);
     for (uint32_t i = 0; i < nodes_.size(); ++i)
-        if (nodes_[i].live) order.push_back(i);
-    std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+        if (nodes_[i].live) finish_order_.push_back(i);
+    std::sort(finish_order_.begin(), finish_order_.end(), [this](uint32_t a, uint32_t b) {
         const FlowRecord& x = nodes_[a].f;
         const FlowRecord& y = nodes_[b].f;
         return x.id != y.id ? x.id < y.id : x.orig < y.orig;
     });
-    for (uint32_t n : order) end(n, FlowEnd::end_of_capture, end_ts, out);
-    heap_.clear();
-    nodes_.clear();
-    free_.clear();
+    heap_.clear();  // nothing expires any more
+}
+
+const FlowRecord* DeniedFlows::next_finished() {
+    if (finish_pos_ == finish_order_.size()) return nullptr;
+    const uint32_t n = finish_order_[finish_pos_++];
+    finished_ = nodes_[n].f;
+    finished_.end = FlowEnd::end_of_capture;
+    finished_.end_ts = finish_ts_;
+    index_erase(n);
+    nodes_[n].live = false;
+    nodes_[n].refs = 0;
+    --live_;
+    return &finished_;
+}
+
+void DeniedFlows::finish(Nanos end_ts, std::vector<FlowRecord>& out) {
+    begin_finish(end_ts);
+    while (const FlowRecord* f = next_finished()) out.push_back(*f);
 }
 
 }  // namespace fwsim

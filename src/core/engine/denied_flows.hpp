@@ -31,7 +31,13 @@ public:
     // Ends aggregates idle past their timeout at `now`, in (deadline, id,
     // tuple) order.
     void expire(Nanos now, std::vector<FlowRecord>& out);
-    // End of capture: every aggregate ends, in (id, tuple) order.
+    // End of capture: every aggregate ends, in (id, tuple) order, one at a
+    // time (merged by the engine with the table's own end-of-capture flows,
+    // without buffering them all): begin_finish(), then next_finished()
+    // until it returns nullptr (the record is valid until the next call).
+    void begin_finish(Nanos end);
+    const FlowRecord* next_finished();
+    // The same into a vector.
     void finish(Nanos end, std::vector<FlowRecord>& out);
     size_t size() const { return live_; }
 
@@ -70,6 +76,10 @@ private:
     std::vector<uint32_t> free_;
     std::vector<uint32_t> index_;  // node ids, kNone = empty slot; linear probing, power-of-two size
     std::vector<Timer> heap_;
+    std::vector<uint32_t> finish_order_;
+    size_t finish_pos_ = 0;
+    Nanos finish_ts_ = 0;
+    FlowRecord finished_;
 };
 
 }  // namespace fwsim

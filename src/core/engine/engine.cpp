@@ -96,8 +96,7 @@ struct Engine::Impl final : ct::Observer {
     EnginePeak peak_;
     std::vector<FlowRecord> flow_buf;
     bool finishing = false;                      // inside finish(): flows are streamed
-    std::vector<FlowRecord> finishing_denied;    // denied flows ending at the end of capture, by id
-    size_t next_denied = 0;
+    const FlowRecord* next_denied = nullptr;    // at the end of capture: the next denied flow, by id
 
     // Records wait here while an earlier fragment's datagram is undecided.
     struct Pending {
@@ -162,8 +161,7 @@ struct Engine::Impl final : ct::Observer {
         r.rule = f.rule;
         if (f.status & (rules::ctstatus::src_nat | rules::ctstatus::dst_nat)) --nat_bindings;
         if (finishing) {  // end of capture: stream, merged by id with the denied flows
-            for (; next_denied < finishing_denied.size() && finishing_denied[next_denied].id < r.id; ++next_denied)
-                obs.on_flow(finishing_denied[next_denied]);
+            for (; next_denied && next_denied->id < r.id; next_denied = denied.next_finished()) obs.on_flow(*next_denied);
             obs.on_flow(r);
             return;
         }
@@ -765,11 +763,12 @@ struct Engine::Impl final : ct::Observer {
         // entries in id order already; merge the (bounded) denied flows in
         // rather than buffering a million records to sort them.
         flush_flows();
-        denied.finish(now, finishing_denied);
+        denied.begin_finish(now);
+        next_denied = denied.next_finished();
         finishing = true;
         table.finish(now, *this);
         finishing = false;
-        for (; next_denied < finishing_denied.size(); ++next_denied) obs.on_flow(finishing_denied[next_denied]);
+        for (; next_denied; next_denied = denied.next_finished()) obs.on_flow(*next_denied);
     }
 };
 
