@@ -45,6 +45,10 @@ __attribute__((target("sha,ssse3,sse4.1"))) void blocks_sha_ni(uint32_t state[8]
     for (; nblocks; --nblocks, data += 64) {
         const __m128i abef = st0, cdgh = st1;
         __m128i m[4];
+        // Unrolled so that m[] (indexed g & 3) stays in registers; rolled,
+        // GCC 12 kept it on the stack: sha256_file() on a 438 MB capture in
+        // the page cache took 0.42 s instead of 0.32 s.
+#pragma GCC unroll 16
         for (int g = 0; g < 16; ++g) {
             if (g < 4)
                 m[g] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * g)), mask);
