@@ -40,9 +40,17 @@ void RecordPipe::on_packet(const PacketRecord& r) {
     if (c.n_packets >= kChunkPackets) send();
 }
 
-void RecordPipe::on_flow(const FlowRecord& f) { cur_->flows.push_back(f); }
+// Flows come in bursts (every entry left at the end of the capture): a chunk
+// holds at most kChunkPackets of them too, so memory stays bounded.
+void RecordPipe::on_flow(const FlowRecord& f) {
+    cur_->flows.push_back(f);
+    if (cur_->flows.size() >= kChunkPackets) send();
+}
 
-void RecordPipe::on_stats(const TableStats& s) { cur_->stats.push_back(s); }
+void RecordPipe::on_stats(const TableStats& s) {
+    cur_->stats.push_back(s);
+    if (cur_->stats.size() >= kChunkPackets) send();
+}
 
 void RecordPipe::send() {
     push(full_, std::move(cur_));
