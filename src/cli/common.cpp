@@ -3,15 +3,13 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "fwsim/decode/decoder.hpp"
 #include "fwsim/error.hpp"
+#include "io/handoff.hpp"
 #include "io/load/config_loader.hpp"
 #include "io/load/ruleset_loader.hpp"
 #include "io/load/topology_loader.hpp"
@@ -133,45 +131,9 @@ void read_batch(PcapReader& reader, int dlt, const Engine& engine, Batch& b) {
     }
 }
 
-// A bounded hand-over between the reader thread and the engine thread.
-class BatchQueue {
-public:
-    explicit BatchQueue(size_t depth) {
-        for (size_t i = 0; i < depth; ++i) free_.push_back(std::make_unique<Batch>());
-    }
-    std::unique_ptr<Batch> take_free() { return pop(free_); }
-    void give_full(std::unique_ptr<Batch> b) { push(full_, std::move(b)); }
-    std::unique_ptr<Batch> take_full() { return pop(full_); }
-    void give_free(std::unique_ptr<Batch> b) { push(free_, std::move(b)); }
-    void stop() {
-        std::lock_guard<std::mutex> g(m_);
-        stopped_ = true;
-        cv_.notify_all();
-    }
-
-private:
-    std::unique_ptr<Batch> pop(std::deque<std::unique_ptr<Batch>>& q) {
-        std::unique_lock<std::mutex> g(m_);
-        cv_.wait(g, [&] { return !q.empty() || stopped_; });
-        if (q.empty()) return nullptr;
-        auto b = std::move(q.front());
-        q.pop_front();
-        return b;
-    }
-    void push(std::deque<std::unique_ptr<Batch>>& q, std::unique_ptr<Batch> b) {
-        std::lock_guard<std::mutex> g(m_);
-        q.push_back(std::move(b));
-        cv_.notify_all();
-    }
-    std::mutex m_;
-    std::condition_variable cv_;
-    std::deque<std::unique_ptr<Batch>> free_, full_;
-    bool stopped_ = false;
-};
-
 // Runs the engine over one decoded batch, in order, with the conntrack
-// look-ahead (Engine::prefetch) a few packets ahead. False once stop_after
-// is reached.
+// look-ahead (Engine::prefetch_bucket/prefetch_entry) a few packets ahead.
+// False once stop_after is reached.
 bool run_batch(const Batch& b, Engine& engine, uint64_t stop_after, const std::function<void(Nanos)>& before_packet,
                ReadResult& res) {
     const size_t n = b.packets.size();
@@ -195,7 +157,7 @@ bool run_batch(const Batch& b, Engine& engine, uint64_t stop_after, const std::f
 ReadResult feed_pipelined(PcapReader& reader, Engine& engine, Progress& prog, bool progress,
                           const std::function<void(Nanos)>& before_packet) {
     const int dlt = reader.linktype();
-    BatchQueue q(4);
+    Handoff<Batch> q(4);
     std::thread producer([&] {
         for (;;) {
             auto b = q.take_free();

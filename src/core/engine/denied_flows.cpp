@@ -212,9 +212,4 @@ const FlowRecord* DeniedFlows::next_finished() {
     return &finished_;
 }
 
-void DeniedFlows::finish(Nanos end_ts, std::vector<FlowRecord>& out) {
-    begin_finish(end_ts);
-    while (const FlowRecord* f = next_finished()) out.push_back(*f);
-}
-
 }  // namespace fwsim

@@ -37,8 +37,6 @@ public:
     // until it returns nullptr (the record is valid until the next call).
     void begin_finish(Nanos end);
     const FlowRecord* next_finished();
-    // The same into a vector.
-    void finish(Nanos end, std::vector<FlowRecord>& out);
     size_t size() const { return live_; }
 
 private:

@@ -367,6 +367,8 @@ struct Engine::Impl final : ct::Observer {
     // ---------------------------------------------------------------- the walk
     void walk(const Packet& p, Walk& w) {
         w.cur = p;
+        if (!w.cur.prep.done) prepare(w.cur);  // a reassembled datagram, or a caller that did not
+        const Packet::Prepared& prep = w.cur.prep;
         w.rec.pkt = &p;
         w.ctx = rules::EvalContext{};
         w.ctx.pkt = &w.cur;
@@ -377,14 +379,14 @@ struct Engine::Impl final : ct::Observer {
             explanation->ct_before = ct_line_for(p);
         }
 
-        const bool local_out = p.prep.done ? p.prep.local_src : topo.is_local(p.family, p.src);
+        const bool local_out = prep.local_src;
         bool ok;
         if (local_out) {
             w.rec.hook = Hook::output;
             w.rec.has_hook = true;
             ok = run_hook(Hook::output, w) && route_output(w) && run_hook(Hook::postrouting, w);
         } else {
-            w.ctx.iif = p.prep.done ? p.prep.iif : topo.ingress(p);
+            w.ctx.iif = prep.iif;
             w.rec.iif = w.ctx.iif;
             ok = run_hook(Hook::prerouting, w) && route_input(w);
             if (ok) {
@@ -399,8 +401,8 @@ struct Engine::Impl final : ct::Observer {
         const Packet& c = w.cur;
         w.rec.has_hook = true;
         // Prepared for the destination as captured: valid unless DNAT changed it.
-        const bool prepared = w.rec.pkt->prep.done && c.dst == w.rec.pkt->dst;
-        if (prepared ? w.rec.pkt->prep.local_dst : local_or_multicast(c.family, c.dst)) {
+        const bool prepared = c.dst == w.rec.pkt->dst;
+        if (prepared ? c.prep.local_dst : local_or_multicast(c.family, c.dst)) {
             w.rec.hook = Hook::input;
             step(w, "routing", "routing", "local destination: input hook");
             return true;
@@ -411,7 +413,7 @@ struct Engine::Impl final : ct::Observer {
             step(w, "routing", "routing", "TTL/hop limit expires: dropped before the forward hook");
             return decide(w, Verdict::drop, Reason::ttl_exceeded);
         }
-        w.ctx.oif = prepared ? w.rec.pkt->prep.oif : topo.route(c.family, c.dst);
+        w.ctx.oif = prepared ? c.prep.oif : topo.route(c.family, c.dst);
         w.rec.oif = w.ctx.oif;
         if (w.ctx.oif == rules::kNoIf) {
             step(w, "routing", "routing", "no route to the destination");
@@ -502,8 +504,7 @@ struct Engine::Impl final : ct::Observer {
         const Packet& p = w.cur;
         // nf_conntrack_checksum applies at PRE_ROUTING only (tcp_error(), udp_error(), icmp_error()).
         // At prerouting w.cur is still the packet as captured: its prepared verdict holds.
-        const bool csum_ok = cfg.ct_checksum == 0 || w.ctx.hook != Hook::prerouting ||
-                             (p.prep.done ? p.prep.l4_checksum_ok : l4_checksum_ok(p));
+        const bool csum_ok = cfg.ct_checksum == 0 || w.ctx.hook != Hook::prerouting || p.prep.l4_checksum_ok;
         const ct::Result r = table.in(p, now, csum_ok, *this);
         flush_flows();
         w.rec.has_ct = true;

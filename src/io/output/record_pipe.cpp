@@ -3,18 +3,12 @@
 namespace fwsim {
 
 RecordPipe::RecordPipe(EngineObserver& downstream, bool copy_frames)
-    : down_(downstream), copy_frames_(copy_frames) {
-    for (size_t i = 0; i < kChunks; ++i) free_.push_back(std::make_unique<Chunk>());
-    cur_ = std::make_unique<Chunk>();
+    : down_(downstream), copy_frames_(copy_frames), cur_(chunks_.take_free()) {
     writer_ = std::thread([this] { run(); });
 }
 
 RecordPipe::~RecordPipe() {
-    {
-        std::lock_guard<std::mutex> g(m_);
-        stopped_ = true;
-        cv_.notify_all();
-    }
+    chunks_.stop();
     if (writer_.joinable()) writer_.join();
 }
 
@@ -53,52 +47,31 @@ void RecordPipe::on_stats(const TableStats& s) {
 }
 
 void RecordPipe::send() {
-    push(full_, std::move(cur_));
-    cur_ = pop(free_);
+    chunks_.give_full(std::move(cur_));
+    cur_ = chunks_.take_free();
     if (!cur_) cur_ = std::make_unique<Chunk>();  // stopped: keep accepting, deliver nothing
     cur_->clear();
 }
 
 void RecordPipe::drain() {
     if (!writer_.joinable()) return;
-    if (!cur_->empty()) push(full_, std::move(cur_));
-    {
-        std::lock_guard<std::mutex> g(m_);
-        closing_ = true;
-        cv_.notify_all();
-    }
+    if (!cur_->empty()) chunks_.give_full(std::move(cur_));
+    chunks_.close();
     writer_.join();
     cur_ = std::make_unique<Chunk>();
 }
 
 void RecordPipe::run() {
     for (;;) {
-        std::unique_ptr<Chunk> c = pop(full_);
+        std::unique_ptr<Chunk> c = chunks_.take_full();
         if (!c) return;
         // Each kind keeps its order; the sinks write each kind to its own file.
         for (size_t i = 0; i < c->n_packets; ++i) down_.on_packet(c->packets[i].rec);
         for (const FlowRecord& f : c->flows) down_.on_flow(f);
         for (const TableStats& s : c->stats) down_.on_stats(s);
         c->clear();
-        push(free_, std::move(c));
+        chunks_.give_free(std::move(c));
     }
-}
-
-std::unique_ptr<RecordPipe::Chunk> RecordPipe::pop(std::deque<std::unique_ptr<Chunk>>& q) {
-    std::unique_lock<std::mutex> g(m_);
-    // The writer (popping full_) ends once closing and nothing is left.
-    const bool writer = &q == &full_;
-    cv_.wait(g, [&] { return stopped_ || !q.empty() || (writer && closing_); });
-    if (stopped_ || q.empty()) return nullptr;
-    auto c = std::move(q.front());
-    q.pop_front();
-    return c;
-}
-
-void RecordPipe::push(std::deque<std::unique_ptr<Chunk>>& q, std::unique_ptr<Chunk> c) {
-    std::lock_guard<std::mutex> g(m_);
-    q.push_back(std::move(c));
-    cv_.notify_all();
 }
 
 }  // namespace fwsim

@@ -9,16 +9,14 @@
 // keeps its order, and the sinks write each kind to its own file.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "fwsim/engine/records.hpp"
+#include "io/handoff.hpp"
 
 namespace fwsim {
 
@@ -62,17 +60,11 @@ private:
     };
     void send();  // hands the current chunk over, takes a free one
     void run();   // the writer thread
-    std::unique_ptr<Chunk> pop(std::deque<std::unique_ptr<Chunk>>& q);
-    void push(std::deque<std::unique_ptr<Chunk>>& q, std::unique_ptr<Chunk> c);
 
     EngineObserver& down_;
     bool copy_frames_;
-    std::unique_ptr<Chunk> cur_;
-    std::mutex m_;
-    std::condition_variable cv_;
-    std::deque<std::unique_ptr<Chunk>> free_, full_;
-    bool closing_ = false;  // no more chunks will come: the writer ends when full_ is empty
-    bool stopped_ = false;  // give up at once (destructor)
+    Handoff<Chunk> chunks_{kChunks + 1};
+    std::unique_ptr<Chunk> cur_;  // being filled by the engine thread
     std::thread writer_;
 };
 
