@@ -59,11 +59,13 @@ int run(const ReplayOptions& o) {
     eo.stats = !out.stats.empty();
     eo.stats_interval = Nanos(std::llround(core.cfg.stats_interval * 1e9));
     if (eo.stats_interval <= 0) throw InputError("--stats-interval must be positive");
-    // --threads >= 2 with per-packet outputs: their formatting and writing
-    // run on a thread of their own too (the reader has another).
+    // --threads >= 2: formatting and writing the outputs run on a thread of
+    // their own too (the reader has another).
     std::optional<RecordPipe> pipe;
-    if (o.threads >= 2 && (!out.verdicts.empty() || !out.write_pcap.empty()))
-        pipe.emplace(sinks, !out.write_pcap.empty());
+    if (o.threads >= 2)
+        pipe.emplace(sinks, !out.write_pcap.empty() ? RecordPipe::Copy::frame
+                            : !out.verdicts.empty() ? RecordPipe::Copy::packet
+                                                    : RecordPipe::Copy::record);
     Engine engine(core.cfg, core.topo, core.rules, pipe ? static_cast<EngineObserver&>(*pipe) : sinks, eo);
 
     Nanos dump_at = 0;

@@ -2,8 +2,8 @@
 
 namespace fwsim {
 
-RecordPipe::RecordPipe(EngineObserver& downstream, bool copy_frames)
-    : down_(downstream), copy_frames_(copy_frames), cur_(chunks_.take_free()) {
+RecordPipe::RecordPipe(EngineObserver& downstream, Copy copy)
+    : down_(downstream), copy_(copy), cur_(chunks_.take_free()) {
     writer_ = std::thread([this] { run(); });
 }
 
@@ -16,8 +16,14 @@ void RecordPipe::on_packet(const PacketRecord& r) {
     Chunk& c = *cur_;
     if (c.n_packets == c.packets.size()) c.packets.emplace_back();
     Item& it = c.packets[c.n_packets++];
-    it.pkt = *r.pkt;
     it.rec = r;
+    if (copy_ == Copy::record) {  // the summary counts read neither the packet nor the error
+        it.rec.pkt = nullptr;
+        it.rec.error = {};
+        if (c.n_packets >= kChunkPackets) send();
+        return;
+    }
+    it.pkt = *r.pkt;
     it.rec.pkt = &it.pkt;
     if (r.error.empty() || r.error.data() == r.pkt->error) {
         it.rec.error = std::string_view(it.pkt.error, r.error.size());
@@ -25,7 +31,7 @@ void RecordPipe::on_packet(const PacketRecord& r) {
         it.error.assign(r.error);
         it.rec.error = it.error;
     }
-    if (copy_frames_) {
+    if (copy_ == Copy::frame) {
         it.frame.assign(r.pkt->frame.begin(), r.pkt->frame.end());
         it.pkt.frame = it.frame;
     } else {

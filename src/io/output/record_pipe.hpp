@@ -1,10 +1,11 @@
 // RecordPipe: an EngineObserver that hands the engine's records to a thread
 // of their own, where they reach the real observer (the output sinks) in the
-// order they were made. With --threads >= 2 and per-packet outputs, the JSON
-// formatting and writing then run beside the engine instead of after each
-// packet. Records go over in chunks; each record owns copies of what it
-// points at (the packet, its error text, its bytes when they are written to
-// a capture), so the engine may reuse its buffers at once. The outputs are
+// order they were made. With --threads >= 2, the JSON formatting and writing
+// (verdicts, flows, stats) then run beside the engine instead of after each
+// packet. Records go over in chunks; each record owns copies of what the
+// sinks read of it (the packet and its error text when verdicts are written,
+// its bytes when they are written to a capture), so the engine may reuse its
+// buffers at once. The outputs are
 // byte-identical to calling the observer directly: every kind of record
 // keeps its order, and the sinks write each kind to its own file.
 #pragma once
@@ -22,8 +23,12 @@ namespace fwsim {
 
 class RecordPipe final : public EngineObserver {
 public:
-    // copy_frames: the downstream observer reads the packet bytes (--write-pcap).
-    RecordPipe(EngineObserver& downstream, bool copy_frames);
+    // What the downstream observer reads of a packet record beside its own
+    // fields: nothing (summary counts only: the record's `pkt` is null on
+    // the other side), the decoded packet (--verdicts), or the packet and
+    // its bytes (--write-pcap).
+    enum class Copy { record, packet, frame };
+    RecordPipe(EngineObserver& downstream, Copy copy);
     ~RecordPipe();  // stops the thread (records not yet delivered are dropped)
     RecordPipe(const RecordPipe&) = delete;
     RecordPipe& operator=(const RecordPipe&) = delete;
@@ -62,7 +67,7 @@ private:
     void run();   // the writer thread
 
     EngineObserver& down_;
-    bool copy_frames_;
+    Copy copy_;
     Handoff<Chunk> chunks_{kChunks + 1};
     std::unique_ptr<Chunk> cur_;  // being filled by the engine thread
     std::thread writer_;

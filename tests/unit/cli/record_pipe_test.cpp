@@ -1,4 +1,4 @@
-// RecordPipe (--threads >= 2 with per-packet outputs) delivers every record,
+// RecordPipe (--threads >= 2) delivers every record,
 // in order per kind, with copies that do not depend on the engine's buffers.
 #include <boost/test/unit_test.hpp>
 
@@ -22,6 +22,10 @@ struct Seen {
 class Recorder final : public EngineObserver {
 public:
     void on_packet(const PacketRecord& r) override {
+        if (!r.pkt) {  // RecordPipe::Copy::record: the record's own fields only
+            packets.push_back({0, std::string(r.error), {}, r.verdict});
+            return;
+        }
         packets.push_back({r.pkt->index, std::string(r.error), {r.pkt->frame.begin(), r.pkt->frame.end()}, r.verdict});
     }
     void on_flow(const FlowRecord& f) override { flows.push_back(f.id); }
@@ -38,7 +42,7 @@ BOOST_AUTO_TEST_SUITE(record_pipe)
 BOOST_AUTO_TEST_CASE(every_record_arrives_in_order_with_its_own_copies) {
     Recorder direct, piped;
     {
-        RecordPipe pipe(piped, true);
+        RecordPipe pipe(piped, RecordPipe::Copy::frame);
         std::string other_error;
         for (uint64_t i = 1; i <= 5000; ++i) {  // several chunks
             // The engine's buffers: reused (overwritten) for every record.
@@ -88,10 +92,36 @@ BOOST_AUTO_TEST_CASE(every_record_arrives_in_order_with_its_own_copies) {
     BOOST_TEST(piped.stats == direct.stats);
 }
 
+BOOST_AUTO_TEST_CASE(record_copies_carry_the_verdict_but_not_the_packet) {
+    // Without per-packet outputs the sinks only count verdicts: the pipe
+    // copies the record and leaves the packet (and its bytes) behind.
+    Recorder rec;
+    {
+        RecordPipe pipe(rec, RecordPipe::Copy::record);
+        for (uint64_t i = 1; i <= 3000; ++i) {
+            Packet p;
+            p.index = i;
+            PacketRecord r;
+            r.pkt = &p;
+            r.verdict = i % 5 ? Verdict::accept : Verdict::drop;
+            r.reason = i % 5 ? Reason::none : Reason::policy;
+            r.error = "not copied";
+            pipe.on_packet(r);
+        }
+        pipe.drain();
+    }
+    BOOST_REQUIRE_EQUAL(rec.packets.size(), 3000u);
+    for (size_t i = 0; i < rec.packets.size(); ++i) {
+        BOOST_REQUIRE_EQUAL(rec.packets[i].index, 0u);  // no packet on the other side
+        BOOST_REQUIRE(rec.packets[i].error.empty());
+        BOOST_REQUIRE(rec.packets[i].verdict == ((i + 1) % 5 ? Verdict::accept : Verdict::drop));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(destroying_without_drain_stops_the_thread) {
     Recorder rec;
     {
-        RecordPipe pipe(rec, false);
+        RecordPipe pipe(rec, RecordPipe::Copy::packet);
         Packet p;
         PacketRecord r;
         r.pkt = &p;
