@@ -88,7 +88,26 @@ private:
         uint16_t iface;
         uint16_t route = kNoIf;  // index into routes_ for static routes
     };
-    static uint16_t lpm(std::span<const Entry> table, Family f, const IpAddr& a);
+    // The per-packet lookups (ingress, is_local, route) run on these: the
+    // same rows as a table of Entry, in the same order, split by family and
+    // flattened to masked words, so that a match is one AND and compare per
+    // word instead of a byte loop (a home router has a handful of rows; the
+    // whole table is a cache line or two). Words hold the address bytes in
+    // memory order (memcpy), so no byte swapping is needed.
+    struct Flat4 {
+        uint32_t net, mask;
+        uint16_t iface;
+    };
+    struct Flat6 {
+        uint64_t net[2], mask[2];
+        uint16_t iface;
+    };
+    struct FlatTable {
+        std::vector<Flat4> v4;
+        std::vector<Flat6> v6;
+        static FlatTable of(std::span<const Entry> table);
+        uint16_t lookup(Family f, const IpAddr& a) const;  // the first row that holds a, else kNoIf
+    };
 
     std::vector<Interface> ifs_;
     std::vector<Route> routes_;
@@ -97,6 +116,7 @@ private:
     std::vector<Entry> route_table_;  // connected + subnets + routes: egress
     std::vector<Entry> local_;        // host addresses (full length)
     std::vector<std::pair<int32_t, uint16_t>> capture_map_;  // sorted by capture id
+    FlatTable src_flat_, route_flat_, local_flat_;             // src_table_, route_table_, local_ flattened
 };
 
 }  // namespace fwsim

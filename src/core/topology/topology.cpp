@@ -1,6 +1,7 @@
 #include "fwsim/topology/topology.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "fwsim/error.hpp"
 
@@ -134,6 +135,47 @@ Topology::Topology(std::vector<Interface> ifs, std::vector<Route> routes)
     std::stable_sort(src_table_.begin(), src_table_.end(), by_len);
     std::stable_sort(route_table_.begin(), route_table_.end(), by_len);
     std::sort(capture_map_.begin(), capture_map_.end());
+    src_flat_ = FlatTable::of(src_table_);
+    route_flat_ = FlatTable::of(route_table_);
+    local_flat_ = FlatTable::of(local_);
+}
+
+Topology::FlatTable Topology::FlatTable::of(std::span<const Entry> table) {
+    FlatTable t;
+    for (const Entry& e : table) {
+        // The mask as bytes in memory order, like the address it is ANDed with.
+        IpAddr all;
+        all.b.fill(0xff);
+        const IpAddr ones = mask_addr(e.p.family, all, e.p.len);
+        const IpAddr net = mask_addr(e.p.family, e.p.addr, e.p.len);
+        if (e.p.family == Family::ipv4) {
+            Flat4 r{0, 0, e.iface};
+            std::memcpy(&r.net, net.b.data(), 4);
+            std::memcpy(&r.mask, ones.b.data(), 4);
+            t.v4.push_back(r);
+        } else if (e.p.family == Family::ipv6) {
+            Flat6 r{{0, 0}, {0, 0}, e.iface};
+            std::memcpy(r.net, net.b.data(), 16);
+            std::memcpy(r.mask, ones.b.data(), 16);
+            t.v6.push_back(r);
+        }
+    }
+    return t;
+}
+
+uint16_t Topology::FlatTable::lookup(Family f, const IpAddr& a) const {
+    if (f == Family::ipv4) {
+        uint32_t w;
+        std::memcpy(&w, a.b.data(), 4);
+        for (const Flat4& r : v4)
+            if ((w & r.mask) == r.net) return r.iface;
+    } else if (f == Family::ipv6) {
+        uint64_t w[2];
+        std::memcpy(w, a.b.data(), 16);
+        for (const Flat6& r : v6)
+            if ((w[0] & r.mask[0]) == r.net[0] && (w[1] & r.mask[1]) == r.net[1]) return r.iface;
+    }
+    return kNoIf;
 }
 
 std::vector<std::string> Topology::names() const {
@@ -153,12 +195,6 @@ uint16_t Topology::find(std::string_view n) const {
     return kNoIf;
 }
 
-uint16_t Topology::lpm(std::span<const Entry> table, Family f, const IpAddr& a) {
-    for (const Entry& e : table)
-        if (matches(e.p, f, a)) return e.iface;
-    return kNoIf;
-}
-
 uint16_t Topology::ingress(const Packet& p) const {
     return ingress_of(p.family, p.src, p.capture_if);
 }
@@ -169,16 +205,16 @@ uint16_t Topology::ingress_of(Family f, const IpAddr& src, int32_t capture_if) c
                                    std::pair<int32_t, uint16_t>(capture_if, 0));
         if (it != capture_map_.end() && it->first == capture_if) return it->second;
     }
-    const uint16_t i = lpm(src_table_, f, src);
+    const uint16_t i = src_flat_.lookup(f, src);
     return i != kNoIf ? i : default_;
 }
 
 bool Topology::is_local(Family f, const IpAddr& a) const { return local_iface(f, a) != kNoIf; }
 
-uint16_t Topology::local_iface(Family f, const IpAddr& a) const { return lpm(local_, f, a); }
+uint16_t Topology::local_iface(Family f, const IpAddr& a) const { return local_flat_.lookup(f, a); }
 
 uint16_t Topology::route(Family f, const IpAddr& dst) const {
-    const uint16_t i = lpm(route_table_, f, dst);
+    const uint16_t i = route_flat_.lookup(f, dst);
     return i != kNoIf ? i : default_;
 }
 

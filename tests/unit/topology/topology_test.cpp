@@ -114,3 +114,35 @@ BOOST_AUTO_TEST_CASE(home_router_defaults) {
     BOOST_TEST(t.find("wan0") == 1);
     BOOST_TEST(t.find("eth0") == kNoIf);
 }
+
+// The lookups run on flattened word masks: check them against a plain
+// longest-prefix match (Prefix::contains) over routes of every length
+// 0-32 / 0-128, on addresses on both sides of each boundary.
+BOOST_AUTO_TEST_CASE(route_lookup_agrees_with_prefix_contains_at_every_length) {
+    std::vector<Route> routes;
+    std::vector<Prefix> prefixes;
+    const IpAddr v4 = ip("172.29.181.77"), v6 = ip("2001:db8:a5c3:7e19:f00d:1234:9abc:def1");
+    for (unsigned len = 0; len <= 128; ++len) {
+        for (Family f : {Family::ipv4, Family::ipv6}) {
+            if (f == Family::ipv4 && len > 32) continue;
+            Prefix p{f, mask_addr(f, f == Family::ipv4 ? v4 : v6, len), uint8_t(len)};
+            routes.push_back({p, uint16_t(len % 2), std::nullopt});
+            prefixes.push_back(p);
+        }
+    }
+    const Topology t({Interface{"a0", {}, {}, false, {}}, Interface{"b0", {}, {}, false, {}}}, routes);
+    for (Family f : {Family::ipv4, Family::ipv6}) {
+        const unsigned bits = f == Family::ipv4 ? 32 : 128;
+        for (unsigned flip = 0; flip < bits; ++flip) {
+            IpAddr a = f == Family::ipv4 ? v4 : v6;
+            a.b[flip / 8] ^= uint8_t(0x80 >> (flip % 8));  // differs from every prefix longer than `flip`
+            unsigned best = 0;
+            uint16_t want = kNoIf;
+            for (size_t i = 0; i < prefixes.size(); ++i)
+                if (prefixes[i].contains(f, a) && (want == kNoIf || prefixes[i].len > best))
+                    best = prefixes[i].len, want = routes[i].iface;
+            BOOST_TEST(best == flip);
+            BOOST_TEST(t.route(f, a) == want);
+        }
+    }
+}
