@@ -1,6 +1,9 @@
 #include "io/pcap/pcap_reader.hpp"
 
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
@@ -123,7 +126,12 @@ int32_t PcapReader::NgScan::next_interface() {
     return -1;
 }
 
-PcapReader::PcapReader(const std::string& path) : path_(path) {
+PcapReader::PcapReader(const std::string& path) : path_(path) { open(true); }
+
+PcapReader::PcapReader(const std::string& path, ForceLibpcap) : path_(path) { open(false); }
+
+void PcapReader::open(bool allow_native) {
+    const std::string& path = path_;
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) throw InputError(path, 0, 0, std::strerror(errno));
     uint8_t magic[4] = {};
@@ -155,6 +163,7 @@ PcapReader::PcapReader(const std::string& path) : path_(path) {
         throw InputError(path, 0, 0, errbuf);
     }
     linktype_ = pcap_datalink(handle_.get());
+    snapshot_ = uint32_t(pcap_snapshot(handle_.get()));
     std::error_code ec;
     file_size_ = std::filesystem::file_size(path, ec);
     if (ec) file_size_ = 0;
@@ -166,18 +175,75 @@ PcapReader::PcapReader(const std::string& path) : path_(path) {
         ng_->in.rdbuf()->pubsetbuf(ng_->buf.data(), std::streamsize(ng_->buf.size()));
         ng_->in.open(path, std::ios::binary);
         ng_->ok = bool(ng_->in);
+    } else if (allow_native) {
+        try_native(fileno(file), pcap_is_swapped(handle_.get()) != 0, ts_digits_ == 9);
     }
+}
+
+// Hands the records to ClassicPcapReader when it reads this file exactly as
+// libpcap would; else leaves them to libpcap.
+void PcapReader::try_native(int fd, bool swapped, bool nanos) {
+    // pread() needs a regular file (not a pipe or a terminal).
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return;
+    // Version 2.4 records have caplen before len; libpcap swaps the two
+    // fields in older files (pcap_check_header() in sf-pcap.c).
+    if (pcap_major_version(handle_.get()) != 2 || pcap_minor_version(handle_.get()) != 4) return;
+    // max_snaplen_for_dlt() in libpcap's pcap-common.c: MAXIMUM_SNAPLEN
+    // (262144) but for DLT_DBUS, DLT_EBHSCR and DLT_USBPCAP.
+    if (linktype_ == DLT_DBUS || linktype_ == DLT_EBHSCR || linktype_ == DLT_USBPCAP) return;
+    constexpr uint32_t kMaxSnaplen = 262144;
+    // In a byte-swapped file libpcap also swaps the host-order fields of some
+    // pseudo-headers (swap_pseudo_headers() in pcap-common.c: Linux SLL with
+    // CAN, USB, NFLOG). Natively only link types without any.
+    if (swapped) {
+        switch (linktype_) {
+            case DLT_NULL: case DLT_EN10MB: case DLT_RAW: case DLT_LOOP: case DLT_IPV4: case DLT_IPV6:
+                break;
+            default:
+                return;
+        }
+    }
+    if (snapshot_ == 0 || snapshot_ > kMaxSnaplen) return;  // (pcap_adjust_snapshot() keeps it in range)
+    // libpcap has read the 24-byte file header and nothing else.
+    std::FILE* file = pcap_file(handle_.get());
+    if (!file || std::ftell(file) != 24) return;
+    const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0) return;
+    classic_ = std::make_unique<ClassicPcapReader>(
+        own, 24, ClassicPcapReader::Format{swapped, nanos, snapshot_, kMaxSnaplen});
+    handle_.reset();
+    read_buf_ = {};
 }
 
 PcapReader::~PcapReader() = default;
 
 uint64_t PcapReader::bytes_read() const {
+    if (classic_) return classic_->position();
     std::FILE* f = handle_ ? pcap_file(handle_.get()) : nullptr;
     const long pos = f ? std::ftell(f) : -1;
     return pos < 0 ? 0 : uint64_t(pos);
 }
 
-bool PcapReader::next(RawRecord& r) {
+void PcapReader::set_error(const std::string& why) {
+    if (why.find("truncated") != std::string::npos)
+        error_ = "truncated record " + std::to_string(count_ + 1) + " at byte offset " +
+                 std::to_string(record_start_);
+    else
+        error_ = "record " + std::to_string(count_ + 1) + " at byte offset " +
+                 std::to_string(record_start_) + ": " + why;
+}
+
+bool PcapReader::native_end() {
+    if (!done_ && !classic_->error().empty()) {
+        record_start_ = classic_->position();
+        set_error(classic_->error());
+    }
+    done_ = true;
+    return false;
+}
+
+bool PcapReader::next_libpcap(RawRecord& r) {
     if (done_) return false;
     pcap_pkthdr* hdr = nullptr;
     const u_char* data = nullptr;
@@ -196,18 +262,18 @@ bool PcapReader::next(RawRecord& r) {
         } else {
             r.capture_if = -1;
             record_start_ += 16 + hdr->caplen;
+            // A record longer than the snapshot length comes cut to it, its
+            // other bytes skipped: only the file position says where it ended.
+            if (hdr->caplen == snapshot_) {
+                const long pos = std::ftell(pcap_file(handle_.get()));
+                if (pos >= 0) record_start_ = uint64_t(pos);
+            }
         }
         return true;
     }
     done_ = true;
     if (rc == PCAP_ERROR_BREAK) return false;  // clean end of file
-    const std::string why = pcap_geterr(handle_.get());
-    if (why.find("truncated") != std::string::npos)
-        error_ = "truncated record " + std::to_string(count_ + 1) + " at byte offset " +
-                 std::to_string(record_start_);
-    else
-        error_ = "record " + std::to_string(count_ + 1) + " at byte offset " +
-                 std::to_string(record_start_) + ": " + why;
+    set_error(pcap_geterr(handle_.get()));
     return false;
 }
 
