@@ -307,9 +307,10 @@ BOOST_AUTO_TEST_CASE(writer_round_trips_records_at_both_precisions) {
     std::filesystem::remove_all(dir);
 }
 
-// The reader gives libpcap a 256 KiB stdio buffer: a capture several times
-// that size, with records of every length up to a jumbo frame (some across
-// the buffer's edges), reads back whole, and bytes_read() reaches the end.
+// The reader reads classic pcap files 256 KiB at a time (ClassicPcapReader;
+// libpcap's stdio buffer is as large): a capture several times that size,
+// with records of every length up to a jumbo frame (some across the buffer's
+// edges), reads back whole, and bytes_read() reaches the end.
 BOOST_AUTO_TEST_CASE(reader_reads_a_capture_many_times_its_buffer) {
     const auto dir = temp_dir();
     const std::string path = (dir / "big.pcap").string();
