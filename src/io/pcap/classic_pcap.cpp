@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -25,7 +26,11 @@ uint32_t load32(const uint8_t* p) {
 }  // namespace
 
 ClassicPcapReader::ClassicPcapReader(int fd, uint64_t start, Format f)
-    : fd_(fd), f_(f), frac_unit_(f.nanos ? 1 : 1000), buf_(kChunk + kRecordHeader + f.max_caplen),
+    : fd_(fd),
+      f_(f),
+      frac_unit_(f.nanos ? 1 : 1000),
+      short_limit_(std::min(f.snapshot, f.max_caplen)),
+      buf_(kChunk + kRecordHeader + f.max_caplen),
       buf_offset_(start) {}
 
 ClassicPcapReader::~ClassicPcapReader() { ::close(fd_); }
@@ -90,24 +95,27 @@ bool ClassicPcapReader::next(RawRecord& r) {
         r.ts = Nanos(int32_t(sec)) * kSecond + Nanos(int32_t(frac)) * frac_unit_;
     }
     r.wire_len = len;
-    if (caplen > f_.snapshot) return cut_to_snapshot(caplen, r);
+    if (caplen > short_limit_) return long_record(caplen, r);
     if (!have(kRecordHeader + caplen)) return fail_short("captured", caplen, end_ - pos_ - kRecordHeader);
     r.data = {buf_.data() + pos_ + kRecordHeader, caplen};
     pos_ += kRecordHeader + caplen;
     return true;
 }
 
-// A record longer than the file's snapshot length, as pcap_next_packet()
-// handles it: past libpcap's maximum it is an error (the snapshot is never
-// above the maximum, so the message is always the "snaplen" one); else the
+// A record longer than the file's snapshot length or libpcap's maximum, as
+// pcap_next_packet() handles it: past the maximum it is an error; else the
 // first `snapshot` bytes are the record and the rest is skipped.
-bool ClassicPcapReader::cut_to_snapshot(uint32_t caplen, RawRecord& r) {
+bool ClassicPcapReader::long_record(uint32_t caplen, RawRecord& r) {
     if (caplen > f_.max_caplen) {
         done_ = true;
         char msg[128];
         // (pcap_snapshot() is an int, printed with %d.)
-        std::snprintf(msg, sizeof msg, "invalid packet capture length %u, bigger than snaplen of %d", caplen,
-                      int(f_.snapshot));
+        if (caplen > f_.snapshot)
+            std::snprintf(msg, sizeof msg, "invalid packet capture length %u, bigger than snaplen of %d", caplen,
+                          int(f_.snapshot));
+        else
+            std::snprintf(msg, sizeof msg, "invalid packet capture length %u, bigger than maximum of %u", caplen,
+                          f_.max_caplen);
         error_ = msg;
         return false;
     }

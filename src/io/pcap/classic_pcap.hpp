@@ -52,11 +52,12 @@ private:
     bool have(size_t need) { return end_ - pos_ >= need || fill(need); }
     bool fill(size_t need);
     bool fail_short(const char* what, size_t wanted, size_t got);
-    bool cut_to_snapshot(uint32_t caplen, RawRecord& r);
+    bool long_record(uint32_t caplen, RawRecord& r);
 
     int fd_;
     Format f_;
     Nanos frac_unit_;      // nanoseconds per unit of the timestamp fraction
+    uint32_t short_limit_; // records up to this long need no check (min of snapshot and max_caplen)
     std::vector<uint8_t> buf_;
     uint64_t buf_offset_;  // file offset of buf_[0]
     size_t pos_ = 0;       // next unread byte in buf_

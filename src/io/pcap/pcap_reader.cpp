@@ -204,7 +204,7 @@ void PcapReader::try_native(int fd, bool swapped, bool nanos) {
                 return;
         }
     }
-    if (snapshot_ == 0 || snapshot_ > kMaxSnaplen) return;  // (pcap_adjust_snapshot() keeps it in range)
+    if (snapshot_ == 0) return;  // (pcap_adjust_snapshot() never leaves it 0)
     // libpcap has read the 24-byte file header and nothing else.
     std::FILE* file = pcap_file(handle_.get());
     if (!file || std::ftell(file) != 24) return;
