@@ -295,6 +295,19 @@ public:
                      s.tcp != kNoTcp ? tcp_[s.tcp].t : kEmptyTcp, detail::TuplePair{this, e}};
     }
     bool valid(EntryId e) const { return e < slots_.size() && slots_[e].live; }
+
+    // ---- Single fields of a live entry, for the engine's per-packet path
+    // (added by helper E, session 3): the same values as get(e).status,
+    // .mark, .id, .tcp_state() and .orig()/.reply(), without building an
+    // Entry view (its TCP reference and tuple pair cost ~30 instructions per
+    // get() on a path that calls it several times a packet).
+    uint32_t entry_status(EntryId e) const { return slots_[e].status; }
+    uint32_t entry_mark(EntryId e) const { return slots_[e].mark; }
+    uint64_t entry_id(EntryId e) const { return slots_[e].id; }
+    TcpState entry_tcp_state(EntryId e) const { return tcp_state_of(slots_[e]); }
+    Tuple entry_tuple(EntryId e, CtDir d) const { return tuple_at(slots_[e], d == CtDir::original ? 0 : 1); }
+    // ---- (end of helper E's block)
+
     FlowInfo flow_info(EntryId e) const;
     // Lookup of a tuple in the confirmed table (either direction).
     EntryId find(const Tuple& t, CtDir* dir = nullptr) const;

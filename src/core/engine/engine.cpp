@@ -112,7 +112,20 @@ struct Engine::Impl final : ct::Observer {
     Explanation* explanation = nullptr;
 
     // ---- per-packet walk state
+    // Built afresh for each packet, straight from the packet: `cur` is copied
+    // rather than zeroed and then assigned, and the context and record start
+    // from their defaults once (this struct is ~800 bytes; building it was the
+    // biggest item of process()).
     struct Walk {
+        // p: the packet to walk (the reassembled datagram for fragments).
+        explicit Walk(const Packet& p) : cur(p) {
+            rec.pkt = &p;
+            ctx.pkt = &cur;
+            ctx.now = p.ts;
+        }
+        Walk(const Walk&) = delete;  // ctx.pkt points into it
+        Walk& operator=(const Walk&) = delete;
+
         Packet cur;  // the packet as it is now (NAT rewrites fields)
         rules::EvalContext ctx;
         PacketRecord rec;
@@ -133,7 +146,7 @@ struct Engine::Impl final : ct::Observer {
         CtDir dir;
         const ct::EntryId e = self->table.find(orig, &dir);
         if (e == ct::kNoEntry || dir != CtDir::original) return false;
-        const TcpState s = self->table.get(e).tcp_state();
+        const TcpState s = self->table.entry_tcp_state(e);
         *closed = orig.proto == proto::tcp && (s == TcpState::time_wait || s == TcpState::close);
         return true;
     }
@@ -277,6 +290,11 @@ struct Engine::Impl final : ct::Observer {
     // ---------------------------------------------------------------- entry point
     void process(const Packet& p) {
         advance(p.ts);
+        if (p.ok() && !p.is_fragment) {  // the common case first: no record to build before the walk
+            Walk w(p);
+            walk(w);
+            return emit(w.rec);
+        }
         PacketRecord rec;
         rec.pkt = &p;
         switch (p.status) {
@@ -294,11 +312,6 @@ struct Engine::Impl final : ct::Observer {
                 rec.error = p.error;
                 return emit(rec);
             case DecodeStatus::ok: break;
-        }
-        if (!p.is_fragment) {
-            Walk w;
-            walk(p, w);
-            return emit(w.rec);
         }
         Packet whole;
         std::string_view why;
@@ -327,8 +340,8 @@ struct Engine::Impl final : ct::Observer {
                 return flush_pending();
             case Defragmenter::Result::complete: break;
         }
-        Walk w;
-        walk(whole, w);
+        Walk w(whole);
+        walk(w);
         w.rec.pkt = &p;
         for (uint64_t m : defrag.members()) {
             if (m == p.index) continue;
@@ -365,14 +378,10 @@ struct Engine::Impl final : ct::Observer {
     }
 
     // ---------------------------------------------------------------- the walk
-    void walk(const Packet& p, Walk& w) {
-        w.cur = p;
+    void walk(Walk& w) {
+        const Packet& p = *w.rec.pkt;  // as walked (before NAT)
         if (!w.cur.prep.done) prepare(w.cur);  // a reassembled datagram, or a caller that did not
         const Packet::Prepared& prep = w.cur.prep;
-        w.rec.pkt = &p;
-        w.ctx = rules::EvalContext{};
-        w.ctx.pkt = &w.cur;
-        w.ctx.now = p.ts;
         w.explaining = explanation && p.index == explain_index;
         if (w.explaining) {
             explanation->found = true;
@@ -517,12 +526,13 @@ struct Engine::Impl final : ct::Observer {
         w.ctx.ct_state = r.state;
         w.ctx.ct_dir = r.dir;
         if (r.entry != ct::kNoEntry) {
-            const auto& e = table.get(r.entry);
-            w.rec.ct_id = uint32_t(e.id);
-            w.ctx.ct_id = uint32_t(e.id);
-            w.ctx.ct_status = e.status;
-            w.ctx.ct_mark = e.mark;
-            w.ct_orig = e.orig();
+            w.rec.ct_id = uint32_t(table.entry_id(r.entry));
+            w.ctx.ct_id = w.rec.ct_id;
+            w.ctx.ct_status = table.entry_status(r.entry);
+            w.ctx.ct_mark = table.entry_mark(r.entry);
+            // The original tuple never changes (NAT alters the reply one):
+            // nat_apply() reuses this copy for reply-direction packets.
+            w.ct_orig = table.entry_tuple(r.entry, CtDir::original);
             w.ctx.ct_orig = &w.ct_orig;
         }
         w.ctx.ct_alive = &Impl::ct_alive;
@@ -539,11 +549,11 @@ struct Engine::Impl final : ct::Observer {
         if (w.entry == ct::kNoEntry) return true;  // no conntrack: nf_nat_inet_fn() accepts untouched
         const uint32_t done_bit = manip == nat::Manip::src ? rules::ctstatus::src_nat_done : rules::ctstatus::dst_nat_done;
         const bool related = w.rec.ct_state == CtState::related;
-        if (!related && !(table.get(w.entry).status & done_bit)) {
+        if (!related && !(table.entry_status(w.entry) & done_bit)) {
             if (!nat_setup(h, manip, w)) return false;
             table.set_status_bits(w.entry, done_bit);
             // Later chains see the binding: `ct status dnat` matches from here on.
-            w.ctx.ct_status = table.get(w.entry).status;
+            w.ctx.ct_status = table.entry_status(w.entry);
         }
         nat_apply(manip, w, related);
         return true;
@@ -620,26 +630,30 @@ struct Engine::Impl final : ct::Observer {
     }
 
     // nf_nat_packet(): rewrite the packet as its connection's binding says.
+    // The packet's fields become those of the inverse of the other
+    // direction's tuple (nf_nat_manip_pkt() with the target from
+    // nf_ct_invert_tuple()); read straight off that tuple: the inverse's
+    // source is its destination, and so on.
     void nat_apply(nat::Manip manip, Walk& w, bool related) {
-        const auto& e = table.get(w.entry);
         const bool orig_dir = w.rec.ct_dir == CtDir::original;
         uint32_t need = manip == nat::Manip::src ? rules::ctstatus::src_nat : rules::ctstatus::dst_nat;
         if (!orig_dir) need ^= rules::ctstatus::src_nat | rules::ctstatus::dst_nat;
-        if (!(e.status & need)) return;
-        Tuple target;
-        invert(orig_dir ? e.reply() : e.orig(), &target);
+        if (!(table.entry_status(w.entry) & need)) return;
+        // The other direction's tuple; w.ct_orig is the entry's original tuple.
+        const Tuple other = orig_dir ? table.entry_tuple(w.entry, CtDir::reply) : w.ct_orig;
         Packet& c = w.cur;
         // An ICMP error's outer header: addresses only (nf_nat_icmp_reply_translation()).
         const bool ports = !related && proto::has_ports(c.l4proto);
         const bool icmp_id = !related && c.is_icmp();
         if (manip == nat::Manip::src) {
-            c.src = target.src;
-            if (ports) c.sport = target.sport;
+            c.src = other.dst;
+            if (ports) c.sport = other.dport;
         } else {
-            c.dst = target.dst;
-            if (ports) c.dport = target.dport;
+            c.dst = other.src;
+            if (ports) c.dport = other.sport;
         }
-        if (icmp_id) c.icmp_id = target.sport;
+        // ICMP: the echo id stays on the same side (icmp_invert_tuple()), only the type is inverted.
+        if (icmp_id) c.icmp_id = other.sport;
         if (w.explaining)
             step(w, to_string(w.ctx.hook), "nat",
                  std::string(manip == nat::Manip::src ? "source" : "destination") + " rewritten");
@@ -654,8 +668,7 @@ struct Engine::Impl final : ct::Observer {
                 r.verdict = Verdict::drop;
                 r.reason = Reason::insert_failed;
             } else if (w.unconfirmed) {
-                const auto& e = table.get(w.entry);
-                if (e.status & (rules::ctstatus::src_nat | rules::ctstatus::dst_nat)) ++nat_bindings;
+                if (table.entry_status(w.entry) & (rules::ctstatus::src_nat | rules::ctstatus::dst_nat)) ++nat_bindings;
             }
         } else if (w.unconfirmed || r.reason == Reason::table_full) {
             // A connection whose first packet was dropped: a denied flow. (A
@@ -671,7 +684,7 @@ struct Engine::Impl final : ct::Observer {
             r.has_tcp_state = true;
             // A discarded entry is gone: report the state the tracker gave it.
             r.tcp_state = w.unconfirmed && r.verdict != Verdict::accept ? w.ct_tcp_state
-                                                                        : table.get(w.entry).tcp_state();
+                                                                        : table.entry_tcp_state(w.entry);
         }
         // What NAT changed, as the packet leaves.
         const Packet& a = *r.pkt;
