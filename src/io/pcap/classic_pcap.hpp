@@ -8,7 +8,7 @@
 // PcapReader lets libpcap open the file and check the file header (so header
 // errors, the link type mapping and the snapshot length are libpcap's own),
 // then hands the records to this reader when the file is one it mirrors
-// exactly (see PcapReader::PcapReader).
+// exactly (see PcapReader::try_native).
 #pragma once
 
 #include <cstdint>
