@@ -17,6 +17,7 @@
 #include "fwsim/engine/engine.hpp"
 
 #include <algorithm>
+#include <array>
 #include <deque>
 
 #include "denied_flows.hpp"
@@ -75,7 +76,12 @@ bool is_multicast_or_broadcast(Family f, const IpAddr& a) {
 struct Engine::Impl final : ct::Observer {
     Impl(const Config& c, const Topology& t, const rules::Ruleset& r, EngineObserver& o, EngineOptions op)
         : cfg(c), topo(t), rs(r), obs(o), opt(op), table(c), defrag(c), rstate(r),
-          denied(c, op.denied_flow_limit) {}
+          denied(c, op.denied_flow_limit) {
+        for (int h = 0; h < kHookCount; ++h) {
+            plans[h][0] = plan_hook(Hook(h), Family::ipv4);
+            plans[h][1] = plan_hook(Hook(h), Family::ipv6);
+        }
+    }
 
     const Config& cfg;
     const Topology& topo;
@@ -110,6 +116,16 @@ struct Engine::Impl final : ct::Observer {
 
     uint64_t explain_index = 0;
     Explanation* explanation = nullptr;
+
+    // What one hook runs, in priority order: the hook's filter/route/raw...
+    // base chains with conntrack and the NAT core slotted in at their
+    // priorities. Worked out once from the ruleset (plan_hook()), so that the
+    // walk does not look the chains up and compare priorities per packet.
+    struct HookStep {
+        enum class Kind : uint8_t { conntrack, nat, chain } kind;
+        const rules::BaseChain* chain = nullptr;  // for Kind::chain
+    };
+    std::array<std::array<std::vector<HookStep>, 2>, kHookCount> plans;  // [hook][ipv4, ipv6]
 
     // ---- per-packet walk state
     // Built afresh for each packet, straight from the packet: `cur` is copied
@@ -445,28 +461,50 @@ struct Engine::Impl final : ct::Observer {
         return false;
     }
 
-    // Runs every entry of one hook in priority order; false when the packet ends here.
-    bool run_hook(Hook h, Walk& w) {
-        w.ctx.hook = h;
+    // The entries of one hook in priority order. Conntrack sits at
+    // prerouting and output; the NAT core at every hook but forward, for
+    // destinations (prerouting, output) or sources (input, postrouting).
+    // A base chain at the same priority as conntrack or NAT runs after it.
+    std::vector<HookStep> plan_hook(Hook h, Family f) const {
         const bool ct_hook = (h == Hook::prerouting || h == Hook::output);
         const bool nat_hook = h != Hook::forward;
-        const int32_t nat_prio = (h == Hook::prerouting || h == Hook::output) ? kNatDstPriority : kNatSrcPriority;
-        const nat::Manip manip = nat_prio == kNatDstPriority ? nat::Manip::dst : nat::Manip::src;
+        const int32_t nat_prio = ct_hook ? kNatDstPriority : kNatSrcPriority;
         bool ct_pending = ct_hook, nat_pending = nat_hook;
-        for (const rules::BaseChain& c : rs.base_chains(h, w.cur.family)) {
-            if (c.type == rules::ChainType::nat) continue;  // run by the NAT core below
+        std::vector<HookStep> steps;
+        for (const rules::BaseChain& c : rs.base_chains(h, f)) {
+            if (c.type == rules::ChainType::nat) continue;  // run by the NAT core (nat_setup())
             if (ct_pending && c.priority >= kConntrackPriority) {
                 ct_pending = false;
-                if (!conntrack_in(w)) return false;
+                steps.push_back({HookStep::Kind::conntrack});
             }
             if (nat_pending && c.priority >= nat_prio) {
                 nat_pending = false;
-                if (!do_nat(h, manip, w)) return false;
+                steps.push_back({HookStep::Kind::nat});
             }
-            if (!eval_chain(c, w)) return false;
+            steps.push_back({HookStep::Kind::chain, &c});
         }
-        if (ct_pending && !conntrack_in(w)) return false;
-        if (nat_pending && !do_nat(h, manip, w)) return false;
+        if (ct_pending) steps.push_back({HookStep::Kind::conntrack});
+        if (nat_pending) steps.push_back({HookStep::Kind::nat});
+        return steps;
+    }
+
+    // Runs every entry of one hook in priority order; false when the packet ends here.
+    bool run_hook(Hook h, Walk& w) {
+        w.ctx.hook = h;
+        const nat::Manip manip = (h == Hook::prerouting || h == Hook::output) ? nat::Manip::dst : nat::Manip::src;
+        for (const HookStep& s : plans[size_t(h)][w.cur.family == Family::ipv6 ? 1 : 0]) {
+            switch (s.kind) {
+                case HookStep::Kind::conntrack:
+                    if (!conntrack_in(w)) return false;
+                    break;
+                case HookStep::Kind::nat:
+                    if (!do_nat(h, manip, w)) return false;
+                    break;
+                case HookStep::Kind::chain:
+                    if (!eval_chain(*s.chain, w)) return false;
+                    break;
+            }
+        }
         return true;
     }
 
