@@ -157,6 +157,7 @@ public:
 private:
     friend class Ruleset;
     friend struct DynAccess;
+    friend struct RuleRun;
     std::vector<RuleCounter> hits_;
     std::vector<RuleCounter> counters_;
     std::vector<LimitState> limits_;

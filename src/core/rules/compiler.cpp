@@ -144,9 +144,18 @@ void Compiler::compile_rule(TableAst& t, ChainAst& c, uint32_t cid, RuleAst& r) 
             compile_stmt(t, c, cid, st);
         }
     }
+    RuleHead head{rid, rule.first_test, rule.ntests, Tail::ops};
+    if (rule.ntests == rule.ops.size()) {
+        head.tail = Tail::matched;
+    } else if (rule.ntests + 1 == rule.ops.size() && !rule.ops.back().is_match) {
+        const Stmt& last = p_.stmts[rule.ops.back().index];
+        if (last.k == Stmt::K::verdict && last.verdict.k == Verdict_::K::accept) head.tail = Tail::accept;
+        if (last.k == Stmt::K::verdict && last.verdict.k == Verdict_::K::drop) head.tail = Tail::drop;
+    }
     p_.rules.push_back(std::move(rule));
     p_.rule_info.push_back(std::move(info));
     p_.chains[cid].rules.push_back(rid);
+    p_.chains[cid].heads.push_back(head);
 }
 
 uint8_t Compiler::sel_proto(Sel s) {
@@ -227,6 +236,14 @@ void Compiler::add_match(Match m, std::string text) {
         m.v64 = get_be(m.value.b.data(), m.width);
         m.hi64 = get_be(m.hi.b.data(), m.width);
         m.mask64 = m.masked ? get_be(m.mask.b.data(), m.width) : ~uint64_t(0);
+        m.scalar = m.nsel == 1 && m.sel[0] != Sel::ip6_saddr && m.sel[0] != Sel::ip6_daddr &&
+                   m.op >= MatchOp::eq && m.op <= MatchOp::not_range;
+    }
+    // a scalar match with only scalar matches before it joins the rule's tests
+    if (m.scalar && cur_->ntests == cur_->ops.size()) {
+        if (cur_->ntests == 0) cur_->first_test = uint32_t(p_.tests.size());
+        p_.tests.push_back(ScalarTest{m.mask64, m.v64, m.hi64, m.sel[0], m.op});
+        ++cur_->ntests;
     }
     p_.matches.push_back(m);
     cur_->ops.push_back(Op{true, uint32_t(p_.matches.size() - 1)});

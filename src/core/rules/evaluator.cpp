@@ -72,55 +72,60 @@ bool th_has_ports(uint8_t proto) {
            proto == 33 /* dccp */;
 }
 
-// The kernel's ct state bit for `ct state` (NF_CT_STATE_BIT in nft_ct.c).
+// The kernel's ct state bit for `ct state` (NF_CT_STATE_BIT in nft_ct.c):
+// no entry reads as invalid, except a packet marked untracked.
 uint32_t ct_state_bit(const EvalContext& c) {
+    // by CtState: new_, established, related, invalid, untracked
+    static constexpr uint32_t kBit[] = {8, 2, 4, 1, 64};
     if (c.ct_state == CtState::untracked) return 64;
-    if (!c.has_ct) return 1;
-    switch (c.ct_state) {
-    case CtState::new_: return 8;
-    case CtState::established: return 2;
-    case CtState::related: return 4;
-    case CtState::invalid: return 1;
-    case CtState::untracked: return 64;
-    }
-    return 1;
+    return c.has_ct ? kBit[static_cast<int>(c.ct_state)] : 1;
 }
 
-// Loads one selector's value; false when the packet has no such field (the
-// kernel's NFT_BREAK: the rule does not match, whatever the operator).
-bool load_sel(Sel s, const EvalContext& c, uint8_t* o) {
+uint32_t load_be32(const uint8_t* b) {
+    return (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | b[3];
+}
+
+// Loads one selector of 8 bytes or less as the integer its big-endian key
+// bytes spell (every selector but the IPv6 addresses); false when the packet
+// has no such field (the kernel's NFT_BREAK: the rule does not match,
+// whatever the operator). Comparisons and small sets use the integer as it
+// is; load_sel() writes it out as key bytes.
+bool load_scalar(Sel s, const EvalContext& c, uint64_t* v) {
     const Packet& p = *c.pkt;
-    bool v4 = p.family == Family::ipv4, v6 = p.family == Family::ipv6;
+    const bool v4 = p.family == Family::ipv4, v6 = p.family == Family::ipv6;
     auto port = [&](uint8_t proto, bool src) {
         if (!p.has_l4 || p.l4proto != proto) return false;
-        be16(o, src ? p.sport : p.dport);
+        *v = src ? p.sport : p.dport;
         return true;
     };
+    auto put = [&](bool present, uint64_t x) {
+        *v = x;
+        return present;
+    };
     switch (s) {
-    case Sel::ip_saddr: if (!v4) return false; std::memcpy(o, p.src.b.data(), 4); return true;
-    case Sel::ip_daddr: if (!v4) return false; std::memcpy(o, p.dst.b.data(), 4); return true;
-    case Sel::ip_protocol: if (!v4) return false; o[0] = p.l4proto; return true;
-    case Sel::ip_ttl: if (!v4) return false; o[0] = p.ttl; return true;
-    case Sel::ip_length: if (!v4) return false; be16(o, uint16_t(p.ip_len)); return true;
-    case Sel::ip6_saddr: if (!v6) return false; std::memcpy(o, p.src.b.data(), 16); return true;
-    case Sel::ip6_daddr: if (!v6) return false; std::memcpy(o, p.dst.b.data(), 16); return true;
+    case Sel::ip_saddr: return put(v4, load_be32(p.src.b.data()));
+    case Sel::ip_daddr: return put(v4, load_be32(p.dst.b.data()));
+    case Sel::ip_protocol: return put(v4, p.l4proto);
+    case Sel::ip_ttl: return put(v4, p.ttl);
+    case Sel::ip_length: return put(v4, uint16_t(p.ip_len));
+    case Sel::ip6_saddr: case Sel::ip6_daddr: return false;  // 16 bytes: load_sel()
     case Sel::ip6_nexthdr:
         // the header's own next-header field (an extension header's number
         // when there is one), as nft's payload load at offset 6
         if (!v6) return false;
-        o[0] = p.frame.size() > size_t(p.l3_offset) + 6 ? p.frame[p.l3_offset + 6] : p.l4proto;
+        *v = p.frame.size() > size_t(p.l3_offset) + 6 ? p.frame[p.l3_offset + 6] : p.l4proto;
         return true;
-    case Sel::ip6_hoplimit: if (!v6) return false; o[0] = p.ttl; return true;
-    case Sel::meta_l4proto: o[0] = p.l4proto; return true;
-    case Sel::meta_nfproto: o[0] = v4 ? 2 : v6 ? 10 : 0; return true;
-    case Sel::meta_iifname: be16(o, c.iif); return true;  // no device reads as "" (kNoIf)
-    case Sel::meta_oifname: be16(o, c.oif); return true;
-    case Sel::meta_iif: if (c.iif == kNoIf) return false; be16(o, c.iif); return true;
-    case Sel::meta_oif: if (c.oif == kNoIf) return false; be16(o, c.oif); return true;
-    case Sel::meta_mark: be32(o, c.meta_mark); return true;
-    case Sel::meta_length: be32(o, p.ip_len); return true;
-    case Sel::meta_pkttype: o[0] = c.pkttype; return true;
-    case Sel::meta_protocol: be16(o, v4 ? 0x0800 : v6 ? 0x86dd : p.ethertype); return true;
+    case Sel::ip6_hoplimit: return put(v6, p.ttl);
+    case Sel::meta_l4proto: return put(true, p.l4proto);
+    case Sel::meta_nfproto: return put(true, v4 ? 2 : v6 ? 10 : 0);
+    case Sel::meta_iifname: return put(true, c.iif);  // no device reads as "" (kNoIf)
+    case Sel::meta_oifname: return put(true, c.oif);
+    case Sel::meta_iif: return put(c.iif != kNoIf, c.iif);
+    case Sel::meta_oif: return put(c.oif != kNoIf, c.oif);
+    case Sel::meta_mark: return put(true, c.meta_mark);
+    case Sel::meta_length: return put(true, p.ip_len);
+    case Sel::meta_pkttype: return put(true, c.pkttype);
+    case Sel::meta_protocol: return put(true, uint16_t(v4 ? 0x0800 : v6 ? 0x86dd : p.ethertype));
     case Sel::tcp_sport: return port(proto::tcp, true);
     case Sel::tcp_dport: return port(proto::tcp, false);
     case Sel::udp_sport: return port(proto::udp, true);
@@ -129,68 +134,41 @@ bool load_sel(Sel s, const EvalContext& c, uint8_t* o) {
     case Sel::udplite_dport: return port(proto::udplite, false);
     case Sel::sctp_sport: return port(proto::sctp, true);
     case Sel::sctp_dport: return port(proto::sctp, false);
-    case Sel::th_sport:
-        if (!p.has_l4 || !th_has_ports(p.l4proto)) return false;
-        be16(o, p.sport);
-        return true;
-    case Sel::th_dport:
-        if (!p.has_l4 || !th_has_ports(p.l4proto)) return false;
-        be16(o, p.dport);
-        return true;
-    case Sel::tcp_flags:
-        if (!p.has_l4 || p.l4proto != proto::tcp) return false;
-        o[0] = p.tcp.flags;
-        return true;
-    case Sel::icmp_type:
-        if (!p.has_l4 || !v4 || p.l4proto != proto::icmp) return false;
-        o[0] = p.icmp_type;
-        return true;
-    case Sel::icmp_code:
-        if (!p.has_l4 || !v4 || p.l4proto != proto::icmp) return false;
-        o[0] = p.icmp_code;
-        return true;
-    case Sel::icmpv6_type:
-        if (!p.has_l4 || !v6 || p.l4proto != proto::icmpv6) return false;
-        o[0] = p.icmp_type;
-        return true;
-    case Sel::icmpv6_code:
-        if (!p.has_l4 || !v6 || p.l4proto != proto::icmpv6) return false;
-        o[0] = p.icmp_code;
-        return true;
-    case Sel::ct_state: be32(o, ct_state_bit(c)); return true;
-    case Sel::ct_status: if (!c.has_ct) return false; be32(o, c.ct_status); return true;
-    case Sel::ct_direction: if (!c.has_ct) return false; o[0] = c.ct_dir == CtDir::reply ? 1 : 0; return true;
-    case Sel::ct_mark: if (!c.has_ct) return false; be32(o, c.ct_mark); return true;
-    case Sel::ip_dscp: if (!v4) return false; o[0] = uint8_t(p.tos >> 2); return true;
-    case Sel::ip6_dscp: if (!v6) return false; o[0] = uint8_t(p.tos >> 2); return true;
-    case Sel::ip_id: if (!v4) return false; be16(o, p.ip_id); return true;
-    case Sel::ip_version: if (!v4) return false; o[0] = 4; return true;
-    case Sel::icmp_id: case Sel::icmp_sequence: {
+    case Sel::th_sport: return put(p.has_l4 && th_has_ports(p.l4proto), p.sport);
+    case Sel::th_dport: return put(p.has_l4 && th_has_ports(p.l4proto), p.dport);
+    case Sel::tcp_flags: return put(p.has_l4 && p.l4proto == proto::tcp, p.tcp.flags);
+    case Sel::icmp_type: return put(p.has_l4 && v4 && p.l4proto == proto::icmp, p.icmp_type);
+    case Sel::icmp_code: return put(p.has_l4 && v4 && p.l4proto == proto::icmp, p.icmp_code);
+    case Sel::icmpv6_type: return put(p.has_l4 && v6 && p.l4proto == proto::icmpv6, p.icmp_type);
+    case Sel::icmpv6_code: return put(p.has_l4 && v6 && p.l4proto == proto::icmpv6, p.icmp_code);
+    case Sel::ct_state: return put(true, ct_state_bit(c));
+    case Sel::ct_status: return put(c.has_ct, c.ct_status);
+    case Sel::ct_direction: return put(c.has_ct, c.ct_dir == CtDir::reply ? 1 : 0);
+    case Sel::ct_mark: return put(c.has_ct, c.ct_mark);
+    case Sel::ip_dscp: return put(v4, uint8_t(p.tos >> 2));
+    case Sel::ip6_dscp: return put(v6, uint8_t(p.tos >> 2));
+    case Sel::ip_id: return put(v4, p.ip_id);
+    case Sel::ip_version: return put(v4, 4);
+    case Sel::icmp_id: case Sel::icmp_sequence:
         // echo request/reply only (nft adds `icmp type { echo-request, echo-reply }`)
         if (!p.has_l4 || !v4 || p.l4proto != proto::icmp || (p.icmp_type != 8 && p.icmp_type != 0)) return false;
-        be16(o, s == Sel::icmp_id ? p.icmp_id : p.icmp_seq);
+        *v = s == Sel::icmp_id ? p.icmp_id : p.icmp_seq;
         return true;
-    }
-    case Sel::icmpv6_id: case Sel::icmpv6_sequence: {
+    case Sel::icmpv6_id: case Sel::icmpv6_sequence:
         if (!p.has_l4 || !v6 || p.l4proto != proto::icmpv6 || (p.icmp_type != 128 && p.icmp_type != 129)) return false;
-        be16(o, s == Sel::icmpv6_id ? p.icmp_id : p.icmp_seq);
+        *v = s == Sel::icmpv6_id ? p.icmp_id : p.icmp_seq;
         return true;
-    }
-    case Sel::tcp_sequence: if (!p.has_l4 || p.l4proto != proto::tcp) return false; be32(o, p.tcp.seq); return true;
-    case Sel::tcp_ackseq: if (!p.has_l4 || p.l4proto != proto::tcp) return false; be32(o, p.tcp.ack); return true;
-    case Sel::tcp_window: if (!p.has_l4 || p.l4proto != proto::tcp) return false; be16(o, p.tcp.window); return true;
+    case Sel::tcp_sequence: return put(p.has_l4 && p.l4proto == proto::tcp, p.tcp.seq);
+    case Sel::tcp_ackseq: return put(p.has_l4 && p.l4proto == proto::tcp, p.tcp.ack);
+    case Sel::tcp_window: return put(p.has_l4 && p.l4proto == proto::tcp, p.tcp.window);
     case Sel::meta_day: {
         // nft_meta_weekday(): days since the epoch, 1970-01-01 a Thursday;
         // fwsim's clock is UTC (the kernel's sys_tz offset is 0)
         const int64_t secs = c.now / kSecond;
-        o[0] = uint8_t((4 + secs / 86400) % 7);
-        return true;
+        return put(true, uint8_t((4 + secs / 86400) % 7));
     }
-    case Sel::meta_hour: be32(o, uint32_t((c.now / kSecond) % 86400)); return true;  // nft_meta_hour()
-    case Sel::udp_length:
-        if (!p.has_l4 || p.l4proto != proto::udp) return false;
-        be16(o, uint16_t(p.l4_len));
-        return true;
+    case Sel::meta_hour: return put(true, uint32_t((c.now / kSecond) % 86400));  // nft_meta_hour()
+    case Sel::udp_length: return put(p.has_l4 && p.l4proto == proto::udp, uint16_t(p.l4_len));
     }
     return false;
 }
@@ -201,30 +179,43 @@ struct Widths {
     uint8_t w[64] = {};
 };
 static_assert(static_cast<int>(Sel::meta_hour) < 64, "Widths must hold every selector");
-const Widths& widths() {
-    static const Widths t = [] {
-        Widths x;
-        for (int i = 0; i <= static_cast<int>(Sel::meta_hour); ++i)
-            x.w[i] = detail::type_width(detail::sel_info(static_cast<Sel>(i)).type);
-        return x;
-    }();
-    return t;
+// (sel_info() and type_width() read constexpr tables, so this initialiser
+// may run before or after any other.)
+const Widths kWidths = [] {
+    Widths x;
+    for (int i = 0; i <= static_cast<int>(Sel::meta_hour); ++i)
+        x.w[i] = detail::type_width(detail::sel_info(static_cast<Sel>(i)).type);
+    return x;
+}();
+
+// Loads one selector's key bytes (big-endian, the selector's width); false
+// as load_scalar().
+bool load_sel(Sel s, const EvalContext& c, uint8_t* o) {
+    if (s == Sel::ip6_saddr || s == Sel::ip6_daddr) {
+        const Packet& p = *c.pkt;
+        if (p.family != Family::ipv6) return false;
+        std::memcpy(o, (s == Sel::ip6_saddr ? p.src : p.dst).b.data(), 16);
+        return true;
+    }
+    uint64_t v = 0;
+    if (!load_scalar(s, c, &v)) return false;
+    switch (kWidths.w[static_cast<int>(s)]) {
+    case 1: o[0] = uint8_t(v); break;
+    case 2: be16(o, uint16_t(v)); break;
+    case 4: be32(o, uint32_t(v)); break;
+    default: detail::put_be(o, v, kWidths.w[static_cast<int>(s)]); break;
+    }
+    return true;
 }
 
 bool load_key(const std::array<Sel, kMaxConcat>& sel, uint8_t n, const EvalContext& c, uint8_t* out) {
-    const uint8_t* w = widths().w;
+    const uint8_t* w = kWidths.w;
     int off = 0;
     for (uint8_t i = 0; i < n; ++i) {
         if (!load_sel(sel[i], c, out + off)) return false;
         off += w[static_cast<int>(sel[i])];
     }
     return true;
-}
-
-inline uint64_t be_to_u64(const uint8_t* k, int w) {
-    uint64_t v = 0;
-    for (int i = 0; i < w; ++i) v = (v << 8) | k[i];
-    return v;
 }
 
 bool set_lookup(const Set& s, const uint8_t* k, uint32_t* data) {
@@ -266,27 +257,34 @@ bool set_lookup(const Set& s, const uint8_t* k, uint32_t* data) {
 // Static elements first, then those rules added (dynamic sets).
 bool in_set(const Program& p, const RuntimeState& st, uint32_t set, const uint8_t* k, int64_t now);
 
+// A scalar match (Match::scalar): most matches, e.g. `ct state ...`,
+// `iifname ...`, `tcp dport 22`, `ip saddr 10.0.0.0/8`.
+[[gnu::always_inline]] inline bool scalar_test(const ScalarTest& t, const EvalContext& c) {
+    uint64_t x = 0;
+    if (!load_scalar(t.sel, c, &x)) return false;
+    x &= t.mask;
+    switch (t.op) {
+    case MatchOp::eq: return x == t.lo;
+    case MatchOp::ne: return x != t.lo;
+    case MatchOp::lt: return x < t.lo;
+    case MatchOp::gt: return x > t.lo;
+    case MatchOp::le: return x <= t.lo;
+    case MatchOp::ge: return x >= t.lo;
+    case MatchOp::range: return x >= t.lo && x <= t.hi;
+    case MatchOp::not_range: return x < t.lo || x > t.hi;
+    default: return false;  // not scalar (add_match() only marks the operators above)
+    }
+}
+
 bool eval_match(const Program& p, const Match& m, const EvalContext& c, const RuntimeState& st) {
+    if (m.scalar) return scalar_test(ScalarTest{m.mask64, m.v64, m.hi64, m.sel[0], m.op}, c);
     if (m.op == MatchOp::always) return true;
     if (m.op == MatchOp::never) return false;
     if (m.op == MatchOp::conncount) return conncount_match(m, c, st);
     uint8_t k[kMaxKey];
     if (!load_key(m.sel, m.nsel, c, k)) return false;
+    // wide keys (IPv6 addresses) and set lookups compare key bytes
     int w = m.width;
-    if (m.small && m.op != MatchOp::lookup && m.op != MatchOp::not_lookup) {
-        const uint64_t x = be_to_u64(k, w) & m.mask64;
-        switch (m.op) {
-        case MatchOp::eq: return x == m.v64;
-        case MatchOp::ne: return x != m.v64;
-        case MatchOp::lt: return x < m.v64;
-        case MatchOp::gt: return x > m.v64;
-        case MatchOp::le: return x <= m.v64;
-        case MatchOp::ge: return x >= m.v64;
-        case MatchOp::range: return x >= m.v64 && x <= m.hi64;
-        case MatchOp::not_range: return x < m.v64 || x > m.hi64;
-        default: break;
-        }
-    }
     if (m.masked)
         for (int i = 0; i < w; ++i) k[i] &= m.mask.b[size_t(i)];
     switch (m.op) {
@@ -409,8 +407,6 @@ bool in_set(const Program& p, const RuntimeState& st, uint32_t set, const uint8_
 // runs; a jump, goto or return sets it up again from the resume position.
 class Candidates {
 public:
-    void reset() { ix_ = nullptr; }
-    bool ready_for(const ChainIndex* ix) const { return ix_ == ix; }
     void setup(const ChainIndex& ix, uint32_t pos) {
         ix_ = &ix;
         n_ = 0;
@@ -476,66 +472,27 @@ std::string rule_label(const Program& p, uint32_t rid) {
 
 }  // namespace
 
-void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trace* trace) const {
-    const Program& p = *prog_;
-    struct Frame {
-        uint32_t chain, pos;
-    };
-    Frame stack[kJumpStack];
-    int sp = 0;
-    uint32_t chain = bc.chain, pos = 0;
-    ctx.by_policy = false;
-    ctx.rule = kNoRule;
-    ctx.verdict = Verdict::accept;
-    auto step = [&](TraceStep::Kind k, uint32_t ch, uint32_t rule, bool matched, int failed, std::string text) {
-        if (!trace) return;
-        TraceStep s;
-        s.kind = k;
-        s.chain = ch;
-        s.rule = rule;
-        s.matched = matched;
-        s.failed_expr = failed;
-        s.text = std::move(text);
-        trace->steps.push_back(std::move(s));
-    };
-    if (trace) step(TraceStep::Kind::enter_chain, chain, kNoRule, false, -1, "enter chain " + chain_label(chain));
-    const uint32_t len = ctx.pkt->ip_len;
-    // A trace shows every rule, so it walks linearly.
-    const bool indexed = !trace && !st.linear_ && !p.chain_index.empty();
-    Candidates cand;
-    for (;;) {
-        const Chain& ch = p.chains[chain];
-        if (indexed && p.chain_index[chain].enabled) {
-            const ChainIndex& ix = p.chain_index[chain];
-            if (!cand.ready_for(&ix)) cand.setup(ix, pos);
-            pos = cand.next(ctx, pos, uint32_t(ch.rules.size()));
-        }
-        if (pos >= ch.rules.size()) {
-            if (sp == 0) {
-                const Chain& base = p.chains[bc.chain];
-                ctx.verdict = base.policy;
-                ctx.by_policy = true;
-                ctx.rule = kNoRule;
-                if (trace)
-                    step(TraceStep::Kind::policy, bc.chain, kNoRule, false, -1,
-                         "policy " + std::string(to_string(base.policy)) + " of " + chain_label(bc.chain));
-                return;
-            }
-            if (trace) step(TraceStep::Kind::return_, chain, kNoRule, false, -1, "end of chain " + chain_label(chain) + ", return");
-            --sp;
-            chain = stack[sp].chain;
-            pos = stack[sp].pos;
-            cand.reset();
-            continue;
-        }
-        const uint32_t rid = ch.rules[pos++];
-        const Rule& r = p.rules[rid];
+constexpr Verdict_ kAccept{Verdict_::K::accept, 0}, kDrop{Verdict_::K::drop, 0};
+
+// What a rule's ops decided (RuleRun::run).
+struct RuleEnd {
+    int failed = -1;                // index of the op that broke the rule (NFT_BREAK), -1: none
+    const Verdict_* act = nullptr;  // the verdict to apply (not continue), if any
+    bool rejected = false;          // a reject statement decided
+};
+
+// Runs a rule's ops from `from` on, all ops before it having held: the
+// rest of nft_do_chain()'s expression loop. Counts the rule's hit (once the
+// first statement is reached, or at the end of a rule of matches only) and
+// runs its statements, which change ctx and st.
+struct RuleRun {
+    static RuleEnd run(const Program& p, const Rule& r, uint32_t rid, size_t from, EvalContext& ctx,
+                       RuntimeState& st, uint32_t len) {
         bool counted = false;
         int failed = -1;
         const Verdict_* act = nullptr;
-        Verdict_ tmp;
         bool decided_reject = false;
-        for (size_t i = 0; i < r.ops.size() && !act && !decided_reject; ++i) {
+        for (size_t i = from; i < r.ops.size() && !act && !decided_reject; ++i) {
             const Op& op = r.ops[i];
             if (op.is_match) {
                 if (!eval_match(p, p.matches[op.index], ctx, st)) {
@@ -588,8 +545,7 @@ void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trac
                     failed = int(i);
                     stop = true;
                 } else if (o == NatOutcome::fired) {
-                    tmp.k = Verdict_::K::accept;  // nf_nat_setup_info() returns NF_ACCEPT
-                    act = &tmp;
+                    act = &kAccept;  // nf_nat_setup_info() returns NF_ACCEPT
                 }
                 break;
             }
@@ -637,59 +593,143 @@ void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trac
             st.hits_[rid].packets++;
             st.hits_[rid].bytes += len;
         }
-        if (trace) {
-            std::string t = rule_label(p, rid);
-            if (failed >= 0) t += " -> no match at '" + r.op_text[size_t(failed)] + "'";
-            else if (decided_reject) t += " -> reject";
-            else if (act) t += " -> verdict";
-            else t += " -> matched, continue";
-            step(TraceStep::Kind::rule, chain, rid, failed < 0, failed, std::move(t));
-        }
-        if (decided_reject) {
-            ctx.rule = rid;
-            return;
-        }
-        if (!act) continue;
-        switch (act->k) {
-        case Verdict_::K::accept:
-            ctx.verdict = Verdict::accept;
-            ctx.rule = rid;
-            return;
-        case Verdict_::K::drop:
-            ctx.verdict = Verdict::drop;
-            ctx.rule = rid;
-            return;
-        case Verdict_::K::continue_:
-            break;
-        case Verdict_::K::jump:
-            if (sp >= kJumpStack) {  // nft_do_chain(): WARN and NF_DROP; the compiler prevents it
-                ctx.verdict = Verdict::drop;
-                ctx.rule = rid;
-                return;
-            }
-            stack[sp++] = Frame{chain, pos};
-            chain = act->chain;
-            pos = 0;
-            cand.reset();
-            if (trace) step(TraceStep::Kind::enter_chain, chain, rid, true, -1, "jump to " + chain_label(chain));
-            break;
-        case Verdict_::K::goto_:
-            chain = act->chain;
-            pos = 0;
-            cand.reset();
-            if (trace) step(TraceStep::Kind::enter_chain, chain, rid, true, -1, "goto " + chain_label(chain));
-            break;
-        case Verdict_::K::return_:
-            if (sp == 0) {
-                pos = uint32_t(p.chains[chain].rules.size());  // base chain: the policy decides
-            } else {
-                if (trace) step(TraceStep::Kind::return_, chain, rid, true, -1, "return from " + chain_label(chain));
+        return RuleEnd{failed, act, decided_reject};
+    }
+};
+
+void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trace* trace) const {
+    const Program& p = *prog_;
+    struct Frame {
+        uint32_t chain, pos;
+    };
+    Frame stack[kJumpStack];
+    int sp = 0;
+    uint32_t chain = bc.chain, pos = 0;
+    ctx.by_policy = false;
+    ctx.rule = kNoRule;
+    ctx.verdict = Verdict::accept;
+    auto step = [&](TraceStep::Kind k, uint32_t ch, uint32_t rule, bool matched, int failed, std::string text) {
+        if (!trace) return;
+        TraceStep s;
+        s.kind = k;
+        s.chain = ch;
+        s.rule = rule;
+        s.matched = matched;
+        s.failed_expr = failed;
+        s.text = std::move(text);
+        trace->steps.push_back(std::move(s));
+    };
+    if (trace) step(TraceStep::Kind::enter_chain, chain, kNoRule, false, -1, "enter chain " + chain_label(chain));
+    const uint32_t len = ctx.pkt->ip_len;
+    // A trace shows every rule, so it walks linearly.
+    const bool indexed = !trace && !st.linear_ && !p.chain_index.empty();
+    // Read once: the rule loop calls out (load_scalar(), statements), after
+    // which the compiler would have to load them again from the Program.
+    const ScalarTest* const all_tests = p.tests.data();
+    RuntimeState::RuleCounter* const hits = st.hits_.data();
+    Candidates cand;
+    // One turn per chain entered (the base chain, jump, goto) or resumed
+    // (return); the inner loop walks its rules from `pos`.
+    for (;;) {
+        const Chain& ch = p.chains[chain];
+        const RuleHead* const heads = ch.heads.data();
+        const uint32_t nrules = uint32_t(ch.heads.size());
+        const ChainIndex* const ix = indexed && p.chain_index[chain].enabled ? &p.chain_index[chain] : nullptr;
+        if (ix) cand.setup(*ix, pos);
+        bool left = false;  // a jump, goto or return: the outer loop takes the new chain
+        while (!left) {
+            if (ix) pos = cand.next(ctx, pos, nrules);
+            if (pos >= nrules) {
+                if (sp == 0) {
+                    const Chain& base = p.chains[bc.chain];
+                    ctx.verdict = base.policy;
+                    ctx.by_policy = true;
+                    ctx.rule = kNoRule;
+                    if (trace)
+                        step(TraceStep::Kind::policy, bc.chain, kNoRule, false, -1,
+                             "policy " + std::string(to_string(base.policy)) + " of " + chain_label(bc.chain));
+                    return;
+                }
+                if (trace)
+                    step(TraceStep::Kind::return_, chain, kNoRule, false, -1,
+                         "end of chain " + chain_label(chain) + ", return");
                 --sp;
                 chain = stack[sp].chain;
                 pos = stack[sp].pos;
-                cand.reset();
+                break;
             }
-            break;
+            const RuleHead& h = heads[pos++];
+            const uint32_t rid = h.rid;
+            // The leading scalar matches first, from their dense copies (most
+            // rules are only those and a verdict, and most fail there).
+            const ScalarTest* tests = all_tests + h.first_test;
+            uint32_t held = 0;
+            while (held < h.ntests && scalar_test(tests[held], ctx)) ++held;
+            RuleEnd e;
+            if (held < h.ntests) {
+                e.failed = int(held);  // nothing counted, nothing done
+            } else if (h.tail == Tail::ops) {
+                e = RuleRun::run(p, p.rules[rid], rid, held, ctx, st, len);
+            } else {  // matched, accept or drop: counted as RuleRun::run() would
+                hits[rid].packets++;
+                hits[rid].bytes += len;
+                e.act = h.tail == Tail::accept ? &kAccept : h.tail == Tail::drop ? &kDrop : nullptr;
+            }
+            if (trace) {
+                std::string t = rule_label(p, rid);
+                if (e.failed >= 0) t += " -> no match at '" + p.rules[rid].op_text[size_t(e.failed)] + "'";
+                else if (e.rejected) t += " -> reject";
+                else if (e.act) t += " -> verdict";
+                else t += " -> matched, continue";
+                step(TraceStep::Kind::rule, chain, rid, e.failed < 0, e.failed, std::move(t));
+            }
+            if (e.rejected) {
+                ctx.rule = rid;
+                return;
+            }
+            if (!e.act) continue;
+            switch (e.act->k) {
+            case Verdict_::K::accept:
+                ctx.verdict = Verdict::accept;
+                ctx.rule = rid;
+                return;
+            case Verdict_::K::drop:
+                ctx.verdict = Verdict::drop;
+                ctx.rule = rid;
+                return;
+            case Verdict_::K::continue_:
+                break;
+            case Verdict_::K::jump:
+                if (sp >= kJumpStack) {  // nft_do_chain(): WARN and NF_DROP; the compiler prevents it
+                    ctx.verdict = Verdict::drop;
+                    ctx.rule = rid;
+                    return;
+                }
+                stack[sp++] = Frame{chain, pos};
+                chain = e.act->chain;
+                pos = 0;
+                left = true;
+                if (trace) step(TraceStep::Kind::enter_chain, chain, rid, true, -1, "jump to " + chain_label(chain));
+                break;
+            case Verdict_::K::goto_:
+                chain = e.act->chain;
+                pos = 0;
+                left = true;
+                if (trace) step(TraceStep::Kind::enter_chain, chain, rid, true, -1, "goto " + chain_label(chain));
+                break;
+            case Verdict_::K::return_:
+                if (sp == 0) {
+                    pos = nrules;  // base chain: the policy decides
+                } else {
+                    if (trace)
+                        step(TraceStep::Kind::return_, chain, rid, true, -1, "return from " + chain_label(chain));
+                    --sp;
+                    chain = stack[sp].chain;
+                    pos = stack[sp].pos;
+                    left = true;
+                }
+                break;
+            }
         }
     }
 }

@@ -37,12 +37,26 @@ struct Match {
     uint8_t width = 0;  // bytes of the (concatenated) key
     // Keys of 8 bytes or less are compared as integers (most matches).
     bool small = false;
+    // A comparison (eq .. not_range) of one selector of 8 bytes or less:
+    // evaluated on the selector loaded as an integer (load_scalar() in
+    // evaluator.cpp), with no key bytes built. Set by add_match().
+    bool scalar = false;
     uint64_t v64 = 0, hi64 = 0, mask64 = ~uint64_t(0);
     MatchOp op = MatchOp::eq;
     bool masked = false;
     Key mask;           // applied to the loaded key before comparing
     Key value, hi;
     uint32_t set = 0;   // for lookups
+};
+
+// A scalar match (Match::scalar) in 32 bytes: the leading matches of every
+// rule are copied here (Program::tests, Rule::first_test), so that walking a
+// chain reads a few dense cache lines instead of a Match (three 40-byte
+// keys) per rule.
+struct ScalarTest {
+    uint64_t mask = ~uint64_t(0), lo = 0, hi = 0;  // Match::mask64, v64, hi64
+    detail::Sel sel{};
+    MatchOp op = MatchOp::eq;
 };
 
 struct Verdict_ {
@@ -101,8 +115,29 @@ struct Op {
 
 struct Rule {
     uint32_t chain = 0;
+    // ops[0, ntests) are scalar matches, copied in Program::tests from
+    // first_test on; the evaluator runs them there and the rest from ops.
+    uint32_t first_test = 0;
+    uint32_t ntests = 0;
     std::vector<Op> ops;
     std::vector<std::string> op_text;  // for traces: each op as written
+};
+
+// What a rule does once its leading scalar matches (its tests) hold, for
+// the common shapes; chosen at load time so that the evaluator needs
+// nothing of such a rule but its RuleHead.
+enum class Tail : uint8_t {
+    ops,      // anything else: the rest of Rule::ops runs (RuleRun::run in evaluator.cpp)
+    matched,  // nothing more: a rule of matches only
+    accept,   // a lone `accept` statement
+    drop,     // a lone `drop` statement
+};
+
+// A rule as its chain's walk sees it (Chain::heads, by position).
+struct RuleHead {
+    uint32_t rid = 0;
+    uint32_t first_test = 0, ntests = 0;  // as Rule::first_test, ntests
+    Tail tail = Tail::ops;
 };
 
 struct Chain {
@@ -117,6 +152,7 @@ struct Chain {
     Family family = Family::none;
     bool dormant = false;         // table `flags dormant`: not registered on its hook
     std::vector<uint32_t> rules;  // rule ids in order
+    std::vector<RuleHead> heads;  // the same rules, by position, for the evaluator
 };
 
 // A set or map: elements with per-component inclusive [lo, hi] ranges.
@@ -151,6 +187,7 @@ struct Program {
     std::vector<Rule> rules;
     std::vector<RuleInfo> rule_info;
     std::vector<Match> matches;
+    std::vector<ScalarTest> tests;  // the rules' leading scalar matches (Rule::first_test)
     std::vector<Stmt> stmts;
     std::vector<Set> sets;
     std::vector<Verdict_> map_verdicts;
