@@ -177,7 +177,7 @@ void DeniedFlows::add(const Tuple& orig, uint32_t ct_id, Nanos ts, uint32_t byte
     }
 }
 
-void DeniedFlows::expire(Nanos now, std::vector<FlowRecord>& out) {
+void DeniedFlows::expire_due(Nanos now, std::vector<FlowRecord>& out) {
     for (uint32_t n = earliest(); n != kNone && nodes_[n].deadline <= now; n = earliest()) {
         end(n, FlowEnd::timeout, nodes_[n].deadline, out);
         timer_pop();  // its element, at the top

@@ -29,8 +29,12 @@ public:
     void add(const Tuple& orig, uint32_t ct_id, Nanos ts, uint32_t bytes, uint32_t rule, Reason reason,
              std::vector<FlowRecord>& out);
     // Ends aggregates idle past their timeout at `now`, in (deadline, id,
-    // tuple) order.
-    void expire(Nanos now, std::vector<FlowRecord>& out);
+    // tuple) order. Runs before every packet: nothing is due while the top
+    // timer's key (at or before its aggregate's deadline) is after `now`,
+    // which is checked inline.
+    void expire(Nanos now, std::vector<FlowRecord>& out) {
+        if (!heap_.empty() && heap_.front().key <= now) expire_due(now, out);
+    }
     // End of capture: every aggregate ends, in (id, tuple) order, one at a
     // time (merged by the engine with the table's own end-of-capture flows,
     // without buffering them all): begin_finish(), then next_finished()
@@ -66,6 +70,7 @@ private:
     void index_erase(uint32_t n);
     void index_grow();
     void end(uint32_t n, FlowEnd why, Nanos when, std::vector<FlowRecord>& out);
+    void expire_due(Nanos now, std::vector<FlowRecord>& out);
 
     const Config& cfg_;
     size_t limit_;

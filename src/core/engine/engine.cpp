@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <deque>
 
 #include "denied_flows.hpp"
@@ -63,6 +64,15 @@ size_t stats_proto_slot(uint8_t p) {
         case proto::icmpv6: return 4;
         default: return 5;
     }
+}
+
+// IpAddr's defaulted == is a memcmp call; two 8-byte words compare inline.
+// (Used where the walk compares addresses for every packet.)
+bool same_addr(const IpAddr& a, const IpAddr& b) {
+    uint64_t x[2], y[2];
+    std::memcpy(x, a.b.data(), 16);
+    std::memcpy(y, b.b.data(), 16);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
 bool is_multicast_or_broadcast(Family f, const IpAddr& a) {
@@ -210,7 +220,8 @@ struct Engine::Impl final : ct::Observer {
     void expire_to(Nanos t) {
         table.advance(t, *this);
         denied.expire(t, flow_buf);
-        defrag.expire(t, [this](uint64_t index) { fail_pending(index, Reason::fragment_incomplete); });
+        if (defrag.queues() != 0)  // no datagram held: no timer to run (the common case)
+            defrag.expire(t, [this](uint64_t index) { fail_pending(index, Reason::fragment_incomplete); });
         flush_flows();
         flush_pending();
     }
@@ -426,7 +437,7 @@ struct Engine::Impl final : ct::Observer {
         const Packet& c = w.cur;
         w.rec.has_hook = true;
         // Prepared for the destination as captured: valid unless DNAT changed it.
-        const bool prepared = c.dst == w.rec.pkt->dst;
+        const bool prepared = same_addr(c.dst, w.rec.pkt->dst);
         if (prepared ? c.prep.local_dst : local_or_multicast(c.family, c.dst)) {
             w.rec.hook = Hook::input;
             step(w, "routing", "routing", "local destination: input hook");
@@ -727,8 +738,8 @@ struct Engine::Impl final : ct::Observer {
         // What NAT changed, as the packet leaves.
         const Packet& a = *r.pkt;
         const Packet& b = w.cur;
-        if (a.src != b.src) r.nat.src = true, r.nat.new_src = b.src;
-        if (a.dst != b.dst) r.nat.dst = true, r.nat.new_dst = b.dst;
+        if (!same_addr(a.src, b.src)) r.nat.src = true, r.nat.new_src = b.src;
+        if (!same_addr(a.dst, b.dst)) r.nat.dst = true, r.nat.new_dst = b.dst;
         if (a.sport != b.sport) r.nat.sport = true, r.nat.new_sport = b.sport;
         if (a.dport != b.dport) r.nat.dport = true, r.nat.new_dport = b.dport;
         if (a.is_icmp() && a.icmp_id != b.icmp_id) r.nat.sport = true, r.nat.new_sport = b.icmp_id;
