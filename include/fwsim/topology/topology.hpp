@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -56,18 +57,28 @@ public:
     // Ingress: capture_if mapping if present; else the interface whose subnets
     // or connected prefixes (of its addrs) hold the source, longest prefix
     // first; else the default interface; else kNoIf.
-    uint16_t ingress(const Packet& p) const;
-    uint16_t ingress_of(Family f, const IpAddr& src, int32_t capture_if = -1) const;
+    uint16_t ingress(const Packet& p) const { return ingress_of(p.family, p.src, p.capture_if); }
+    uint16_t ingress_of(Family f, const IpAddr& src, int32_t capture_if = -1) const {
+        if (capture_if >= 0 && !capture_map_.empty()) {
+            const uint16_t i = mapped_iface(capture_if);
+            if (i != kNoIf) return i;
+        }
+        const uint16_t i = src_flat_.lookup(f, src);
+        return i != kNoIf ? i : default_;
+    }
 
     // One of the firewall's own addresses (on any interface).
-    bool is_local(Family f, const IpAddr& a) const;
+    bool is_local(Family f, const IpAddr& a) const { return local_iface(f, a) != kNoIf; }
     // The interface that holds local address a, kNoIf if not local.
-    uint16_t local_iface(Family f, const IpAddr& a) const;
+    uint16_t local_iface(Family f, const IpAddr& a) const { return local_flat_.lookup(f, a); }
 
     // Route lookup on a (post-DNAT) destination: longest prefix over
     // connected prefixes, subnets and routes; then the default interface;
     // kNoIf if none.
-    uint16_t route(Family f, const IpAddr& dst) const;
+    uint16_t route(Family f, const IpAddr& dst) const {
+        const uint16_t i = route_flat_.lookup(f, dst);
+        return i != kNoIf ? i : default_;
+    }
 
     // Masquerade's source address, as nf_nat_masquerade_ipv4() picks it with
     // inet_select_addr(out, rt_nexthop(rt, daddr)) (net/ipv4/devinet.c): an
@@ -88,12 +99,13 @@ private:
         uint16_t iface;
         uint16_t route = kNoIf;  // index into routes_ for static routes
     };
-    // The per-packet lookups (ingress, is_local, route) run on these: the
-    // same rows as a table of Entry, in the same order, split by family and
-    // flattened to masked words, so that a match is one AND and compare per
-    // word instead of a byte loop (a home router has a handful of rows; the
-    // whole table is a cache line or two). Words hold the address bytes in
-    // memory order (memcpy), so no byte swapping is needed.
+    // The per-packet lookups (ingress, is_local, route) run on these, inline
+    // (the engine calls four per packet): the same rows as a table of Entry,
+    // in the same order, split by family and flattened to masked words, so
+    // that a match is one AND and compare per word instead of a byte loop (a
+    // home router has a handful of rows; the whole table is a cache line or
+    // two). Words hold the address bytes in memory order (memcpy), so no
+    // byte swapping is needed.
     struct Flat4 {
         uint32_t net, mask;
         uint16_t iface;
@@ -106,8 +118,23 @@ private:
         std::vector<Flat4> v4;
         std::vector<Flat6> v6;
         static FlatTable of(std::span<const Entry> table);
-        uint16_t lookup(Family f, const IpAddr& a) const;  // the first row that holds a, else kNoIf
+        // The first row that holds a, else kNoIf.
+        uint16_t lookup(Family f, const IpAddr& a) const {
+            if (f == Family::ipv4) {
+                uint32_t w;
+                std::memcpy(&w, a.b.data(), 4);
+                for (const Flat4& r : v4)
+                    if ((w & r.mask) == r.net) return r.iface;
+            } else if (f == Family::ipv6) {
+                uint64_t w[2];
+                std::memcpy(w, a.b.data(), 16);
+                for (const Flat6& r : v6)
+                    if ((w[0] & r.mask[0]) == r.net[0] && (w[1] & r.mask[1]) == r.net[1]) return r.iface;
+            }
+            return kNoIf;
+        }
     };
+    uint16_t mapped_iface(int32_t capture_if) const;  // capture_map_'s interface, kNoIf if unmapped
 
     std::vector<Interface> ifs_;
     std::vector<Route> routes_;

@@ -163,21 +163,6 @@ Topology::FlatTable Topology::FlatTable::of(std::span<const Entry> table) {
     return t;
 }
 
-uint16_t Topology::FlatTable::lookup(Family f, const IpAddr& a) const {
-    if (f == Family::ipv4) {
-        uint32_t w;
-        std::memcpy(&w, a.b.data(), 4);
-        for (const Flat4& r : v4)
-            if ((w & r.mask) == r.net) return r.iface;
-    } else if (f == Family::ipv6) {
-        uint64_t w[2];
-        std::memcpy(w, a.b.data(), 16);
-        for (const Flat6& r : v6)
-            if ((w[0] & r.mask[0]) == r.net[0] && (w[1] & r.mask[1]) == r.net[1]) return r.iface;
-    }
-    return kNoIf;
-}
-
 std::vector<std::string> Topology::names() const {
     std::vector<std::string> n;
     n.reserve(ifs_.size());
@@ -195,27 +180,9 @@ uint16_t Topology::find(std::string_view n) const {
     return kNoIf;
 }
 
-uint16_t Topology::ingress(const Packet& p) const {
-    return ingress_of(p.family, p.src, p.capture_if);
-}
-
-uint16_t Topology::ingress_of(Family f, const IpAddr& src, int32_t capture_if) const {
-    if (capture_if >= 0 && !capture_map_.empty()) {
-        auto it = std::lower_bound(capture_map_.begin(), capture_map_.end(),
-                                   std::pair<int32_t, uint16_t>(capture_if, 0));
-        if (it != capture_map_.end() && it->first == capture_if) return it->second;
-    }
-    const uint16_t i = src_flat_.lookup(f, src);
-    return i != kNoIf ? i : default_;
-}
-
-bool Topology::is_local(Family f, const IpAddr& a) const { return local_iface(f, a) != kNoIf; }
-
-uint16_t Topology::local_iface(Family f, const IpAddr& a) const { return local_flat_.lookup(f, a); }
-
-uint16_t Topology::route(Family f, const IpAddr& dst) const {
-    const uint16_t i = route_flat_.lookup(f, dst);
-    return i != kNoIf ? i : default_;
+uint16_t Topology::mapped_iface(int32_t capture_if) const {
+    auto it = std::lower_bound(capture_map_.begin(), capture_map_.end(), std::pair<int32_t, uint16_t>(capture_if, 0));
+    return it != capture_map_.end() && it->first == capture_if ? it->second : kNoIf;
 }
 
 std::optional<IpAddr> Topology::source_addr(uint16_t oif, Family f, const IpAddr& dst) const {
