@@ -322,6 +322,13 @@ struct Engine::Impl final : ct::Observer {
             walk(w);
             return emit(w.rec);
         }
+        process_uncommon(p);
+    }
+
+    // Kept out of line (here and below: nat_setup(), the explain_*() steps):
+    // inlined, the rare paths made the per-packet functions several KiB with
+    // big stack frames to set up on every call.
+    [[gnu::noinline]] void process_uncommon(const Packet& p) {
         PacketRecord rec;
         rec.pkt = &p;
         switch (p.status) {
@@ -527,12 +534,7 @@ struct Engine::Impl final : ct::Observer {
         rules::Trace* tr = nullptr;
         if (w.explaining) tr = &explanation->steps.emplace_back().trace;
         rs.eval(c, x, rstate, tr);
-        if (w.explaining) {
-            ExplainStep& s = explanation->steps.back();
-            s.hook = std::string(to_string(x.hook));
-            s.what = rs.chain_label(c.chain);
-            s.text = std::string(to_string(x.verdict)) + (x.by_policy ? " (policy)" : "");
-        }
+        if (w.explaining) explain_chain(c, x);
         if (x.notrack && !w.ct_done) {
             // The raw-priority notrack: conntrack will leave the packet alone (nf_ct_set(skb, NULL, IP_CT_UNTRACKED)).
             w.ct_done = true;
@@ -553,6 +555,13 @@ struct Engine::Impl final : ct::Observer {
             w.accepted_by_rule = true;
         }
         return true;
+    }
+
+    [[gnu::noinline]] void explain_chain(const rules::BaseChain& c, const rules::EvalContext& x) {
+        ExplainStep& s = explanation->steps.back();
+        s.hook = std::string(to_string(x.hook));
+        s.what = rs.chain_label(c.chain);
+        s.text = std::string(to_string(x.verdict)) + (x.by_policy ? " (policy)" : "");
     }
 
     // nf_conntrack_in(): classify the packet, update or create state.
@@ -586,12 +595,15 @@ struct Engine::Impl final : ct::Observer {
         }
         w.ctx.ct_alive = &Impl::ct_alive;
         w.ctx.ct_owner = this;
-        if (w.explaining)
-            step(w, to_string(w.ctx.hook), "conntrack",
-                 "ct state " + std::string(to_string(r.state)) + ", direction " + std::string(to_string(r.dir)) +
-                     (r.unconfirmed ? ", new entry (unconfirmed)" : ""));
+        if (w.explaining) explain_conntrack(w, r);
         if (r.table_full) return decide(w, Verdict::drop, Reason::table_full);
         return true;
+    }
+
+    [[gnu::noinline]] void explain_conntrack(Walk& w, const ct::Result& r) {
+        step(w, to_string(w.ctx.hook), "conntrack",
+             "ct state " + std::string(to_string(r.state)) + ", direction " + std::string(to_string(r.dir)) +
+                 (r.unconfirmed ? ", new entry (unconfirmed)" : ""));
     }
 
     bool do_nat(Hook h, nat::Manip manip, Walk& w) {
@@ -609,7 +621,7 @@ struct Engine::Impl final : ct::Observer {
     }
 
     // The first packet of a connection: run the nat chains until one binds.
-    bool nat_setup(Hook h, nat::Manip manip, Walk& w) {
+    [[gnu::noinline]] bool nat_setup(Hook h, nat::Manip manip, Walk& w) {
         for (const rules::BaseChain& c : rs.base_chains(h, w.cur.family)) {
             if (c.type != rules::ChainType::nat) continue;
             rules::EvalContext& x = w.ctx;
@@ -703,9 +715,12 @@ struct Engine::Impl final : ct::Observer {
         }
         // ICMP: the echo id stays on the same side (icmp_invert_tuple()), only the type is inverted.
         if (icmp_id) c.icmp_id = other.sport;
-        if (w.explaining)
-            step(w, to_string(w.ctx.hook), "nat",
-                 std::string(manip == nat::Manip::src ? "source" : "destination") + " rewritten");
+        if (w.explaining) explain_nat(w, manip);
+    }
+
+    [[gnu::noinline]] void explain_nat(Walk& w, nat::Manip manip) {
+        step(w, to_string(w.ctx.hook), "nat",
+             std::string(manip == nat::Manip::src ? "source" : "destination") + " rewritten");
     }
 
     void finish_walk(bool ok, Walk& w) {
@@ -744,43 +759,54 @@ struct Engine::Impl final : ct::Observer {
         if (a.dport != b.dport) r.nat.dport = true, r.nat.new_dport = b.dport;
         if (a.is_icmp() && a.icmp_id != b.icmp_id) r.nat.sport = true, r.nat.new_sport = b.icmp_id;
         if (r.has_ct && r.ct_state == CtState::related && w.entry != ct::kNoEntry && a.inner.present &&
-            a.inner.has_ports) {
-            const auto& e = table.get(w.entry);
-            if (e.status & (rules::ctstatus::src_nat | rules::ctstatus::dst_nat)) {
-                Tuple outer_to, inner_to;
-                nat::translate_icmp_error(e.orig(), e.reply(), r.ct_dir, Tuple{}, &outer_to, &inner_to);
-                Tuple inner_from;
-                inner_from.family = a.inner.family;
-                inner_from.proto = a.inner.l4proto;
-                inner_from.src = a.inner.src;
-                inner_from.dst = a.inner.dst;
-                const bool icmp = a.inner.l4proto == proto::icmp || a.inner.l4proto == proto::icmpv6;
-                inner_from.sport = icmp ? a.inner.icmp_id : a.inner.sport;
-                inner_from.dport = icmp ? uint16_t(a.inner.icmp_type << 8 | a.inner.icmp_code) : a.inner.dport;
-                if (!proto::has_ports(inner_from.proto) && !icmp) inner_from.sport = inner_from.dport = 0;
-                if (inner_to != inner_from) {
-                    r.nat.inner = true;
-                    r.nat.inner_from = inner_from;
-                    r.nat.inner_to = inner_to;
-                }
-            }
-        }
+            a.inner.has_ports)
+            related_inner_change(w);
         r.log_count = w.ctx.log_count;
         std::copy(w.ctx.logs, w.ctx.logs + w.ctx.log_count, r.logs);
         flush_flows();
         const uint64_t n = table.size();
         if (n > peak_.entries) peak_ = {n, now};
-        if (w.explaining) {
-            explanation->ct_after = w.entry != ct::kNoEntry && r.verdict == Verdict::accept
-                                        ? describe_entry(w.entry)
-                                        : std::string("(none)");
+        if (w.explaining) explain_after(w);
+    }
+
+    [[gnu::noinline]] void explain_after(const Walk& w) {
+        explanation->ct_after = w.entry != ct::kNoEntry && w.rec.verdict == Verdict::accept
+                                    ? describe_entry(w.entry)
+                                    : std::string("(none)");
+    }
+
+    // An ICMP error RELATED to a NATed connection: the header it quotes is
+    // translated back too (nf_nat_icmp_reply_translation()); report how.
+    [[gnu::noinline]] void related_inner_change(Walk& w) {
+        PacketRecord& r = w.rec;
+        const Packet& a = *r.pkt;
+        const auto& e = table.get(w.entry);
+        if (e.status & (rules::ctstatus::src_nat | rules::ctstatus::dst_nat)) {
+            Tuple outer_to, inner_to;
+            nat::translate_icmp_error(e.orig(), e.reply(), r.ct_dir, Tuple{}, &outer_to, &inner_to);
+            Tuple inner_from;
+            inner_from.family = a.inner.family;
+            inner_from.proto = a.inner.l4proto;
+            inner_from.src = a.inner.src;
+            inner_from.dst = a.inner.dst;
+            const bool icmp = a.inner.l4proto == proto::icmp || a.inner.l4proto == proto::icmpv6;
+            inner_from.sport = icmp ? a.inner.icmp_id : a.inner.sport;
+            inner_from.dport = icmp ? uint16_t(a.inner.icmp_type << 8 | a.inner.icmp_code) : a.inner.dport;
+            if (!proto::has_ports(inner_from.proto) && !icmp) inner_from.sport = inner_from.dport = 0;
+            if (inner_to != inner_from) {
+                r.nat.inner = true;
+                r.nat.inner_from = inner_from;
+                r.nat.inner_to = inner_to;
+            }
         }
     }
 
     // Only `fwsim explain` records steps: callers that build their text
     // check w.explaining first, so a replay never formats one.
     void step(Walk& w, std::string_view hook, std::string_view what, std::string_view text) {
-        if (!w.explaining) return;
+        if (w.explaining) add_step(hook, what, text);
+    }
+    [[gnu::noinline]] void add_step(std::string_view hook, std::string_view what, std::string_view text) {
         ExplainStep& s = explanation->steps.emplace_back();
         s.hook = hook;
         s.what = what;
