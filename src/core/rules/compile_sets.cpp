@@ -145,6 +145,23 @@ void Compiler::finish_set(Set& s, bool is_map, Loc loc) {
     s.elems = std::move(out);
 }
 
+void Compiler::integer_keys() {
+    for (Set& s : p_.sets) {
+        // the sets set_lookup() binary-searches (the others are scanned)
+        s.ints = (s.exact || s.single_comp) && s.width > 0 && s.width <= 8;
+        if (!s.ints) continue;
+        for (const Set::Elem& e : s.elems) {
+            s.lo64.push_back(get_be(e.lo.b.data(), s.width));
+            s.hi64.push_back(get_be(e.hi.b.data(), s.width));
+        }
+    }
+    for (Match& m : p_.matches) {
+        const bool lookup = m.op == MatchOp::lookup || m.op == MatchOp::not_lookup;
+        m.scalar_lookup = lookup && m.nsel == 1 && m.sel[0] != Sel::ip6_saddr && m.sel[0] != Sel::ip6_daddr &&
+                          p_.sets[m.set].ints;
+    }
+}
+
 uint32_t Compiler::compile_data(const Val& dv, Type data_type, uint32_t owner_chain, const TableAst& t, const std::string& what) {
     if (data_type == Type::verdict) {
         if (dv.k != Val::K::verdict) fail(dv.loc, "map \"" + what + "\" expects a verdict");

@@ -39,6 +39,7 @@ Program Compiler::run() {
             for (auto& r : c.rules) compile_rule(t, c, cid, r);
         }
     }
+    integer_keys();
     check_loops();
     check_hooks();
     register_hooks();

@@ -69,6 +69,8 @@ private:
                        uint32_t owner_chain, const TableAst& t);
 
     void finish_set(Set& s, bool is_map, Loc loc);
+    // Once every set and rule is compiled: Set::ints and Match::scalar_lookup.
+    void integer_keys();
 
     uint32_t compile_data(const Val& dv, Type data_type, uint32_t owner_chain, const TableAst& t,
                           const std::string& what);

@@ -218,8 +218,25 @@ bool load_key(const std::array<Sel, kMaxConcat>& sel, uint8_t n, const EvalConte
     return true;
 }
 
+// set_lookup() for a set with integer keys (Set::ints): the same search
+// over lo64/hi64.
+bool set_lookup_int(const Set& s, uint64_t x, uint32_t* data) {
+    // first element whose lo > x; the candidate is the one before it
+    const size_t i = size_t(std::upper_bound(s.lo64.begin(), s.lo64.end(), x) - s.lo64.begin());
+    if (i > 0 && x <= s.hi64[i - 1]) {
+        if (data) *data = s.elems[i - 1].data;
+        return true;
+    }
+    if (s.has_wildcard) {
+        if (data) *data = s.wildcard_data;
+        return true;
+    }
+    return false;
+}
+
 bool set_lookup(const Set& s, const uint8_t* k, uint32_t* data) {
     int w = s.width;
+    if (s.ints) return set_lookup_int(s, detail::get_be(k, w), data);
     if (s.exact || s.single_comp) {
         // first element whose lo > k; the candidate is the one before it
         auto it = std::upper_bound(s.elems.begin(), s.elems.end(), k, [w](const uint8_t* key, const Set::Elem& e) {
@@ -278,6 +295,11 @@ bool in_set(const Program& p, const RuntimeState& st, uint32_t set, const uint8_
 
 bool eval_match(const Program& p, const Match& m, const EvalContext& c, const RuntimeState& st) {
     if (m.scalar) return scalar_test(ScalarTest{m.mask64, m.v64, m.hi64, m.sel[0], m.op}, c);
+    if (m.scalar_lookup && !p.sets[m.set].dynamic) {  // e.g. `ip saddr @blocklist`, `tcp dport { 80, 443 }`
+        uint64_t x = 0;
+        if (!load_scalar(m.sel[0], c, &x)) return false;
+        return set_lookup_int(p.sets[m.set], x, nullptr) == (m.op == MatchOp::lookup);
+    }
     if (m.op == MatchOp::always) return true;
     if (m.op == MatchOp::never) return false;
     if (m.op == MatchOp::conncount) return conncount_match(m, c, st);
@@ -445,10 +467,17 @@ private:
     void probe(const EvalContext& c, uint32_t pos) {
         probed_ = true;
         for (const IndexGroup& g : ix_->groups) {
-            uint8_t f[16];
             // no such field (another family or protocol): the match fails in every rule of the group
-            if (!load_sel(g.sel, c, f)) continue;
-            IndexKey k = index_key(f, g.width);
+            IndexKey k;
+            if (g.width <= 8) {  // the integer is the key's top bytes (index_key())
+                uint64_t x = 0;
+                if (!load_scalar(g.sel, c, &x)) continue;
+                k.a = x << (8 * (8 - g.width));
+            } else {
+                uint8_t f[16];
+                if (!load_sel(g.sel, c, f)) continue;
+                k = index_key(f, g.width);
+            }
             k.a &= g.mask.a;
             k.b &= g.mask.b;
             uint32_t b = 0, n = 0;

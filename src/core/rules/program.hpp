@@ -41,6 +41,9 @@ struct Match {
     // evaluated on the selector loaded as an integer (load_scalar() in
     // evaluator.cpp), with no key bytes built. Set by add_match().
     bool scalar = false;
+    // A lookup (lookup, not_lookup) of one selector of 8 bytes or less in a
+    // set with integer keys (Set::ints). Set by Compiler::integer_keys().
+    bool scalar_lookup = false;
     uint64_t v64 = 0, hi64 = 0, mask64 = ~uint64_t(0);
     MatchOp op = MatchOp::eq;
     bool masked = false;
@@ -173,6 +176,13 @@ struct Set {
     std::vector<Elem> elems;  // sorted by lo (exact or single-component intervals, non-overlapping)
     bool has_wildcard = false;
     uint32_t wildcard_data = 0;
+    // Keys of 8 bytes or less in a sorted set (exact or single component):
+    // lo64/hi64 are elems' lo/hi read as big-endian integers, in the same
+    // order, so that a lookup is a binary search over 8-byte integers (100k
+    // addresses: 800 KB) instead of memcmp over 84-byte elements. Filled by
+    // Compiler::integer_keys().
+    bool ints = false;
+    std::vector<uint64_t> lo64, hi64;
 };
 
 struct NatData {

@@ -242,3 +242,33 @@ BOOST_AUTO_TEST_CASE(header_fields_icmp_id_tcp_window_udp_length) {
     d.l4_len = 28;
     BOOST_TEST(v(rs, d) == Verdict::drop);
 }
+
+// Sets of keys up to 8 bytes are searched as integers (Set::ints): the
+// first and last keys of the key space, a map's data and a dynamic set's
+// elements (searched as key bytes) must all still be found.
+BOOST_AUTO_TEST_CASE(integer_keyed_sets_match_at_the_ends_of_the_key_space) {
+    auto rs = chain("ip saddr @s drop\ntcp dport { 0, 65535 } drop",
+                    "set s { type ipv4_addr; flags interval; elements = { 0.0.0.0, 10.0.0.0/8, 255.255.255.255 }; }\n");
+    BOOST_TEST(v(rs, tcp("0.0.0.0", 1, "2.2.2.2", 1)) == Verdict::drop);
+    BOOST_TEST(v(rs, tcp("0.0.0.1", 1, "2.2.2.2", 1)) == Verdict::accept);
+    BOOST_TEST(v(rs, tcp("9.255.255.255", 1, "2.2.2.2", 1)) == Verdict::accept);
+    BOOST_TEST(v(rs, tcp("10.0.0.0", 1, "2.2.2.2", 1)) == Verdict::drop);
+    BOOST_TEST(v(rs, tcp("255.255.255.254", 1, "2.2.2.2", 1)) == Verdict::accept);
+    BOOST_TEST(v(rs, tcp("255.255.255.255", 1, "2.2.2.2", 1)) == Verdict::drop);
+    BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 0)) == Verdict::drop);
+    BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 65535)) == Verdict::drop);
+    BOOST_TEST(v(rs, tcp("1.1.1.1", 1, "2.2.2.2", 65534)) == Verdict::accept);
+}
+
+BOOST_AUTO_TEST_CASE(integer_keyed_verdict_map_and_dynamic_set_still_decide) {
+    auto rs = chain("tcp dport vmap { 22 : drop, 1000-2000 : drop }\n"
+                    "ip saddr @seen drop\n"
+                    "add @seen { ip saddr }",
+                    "set seen { type ipv4_addr; flags dynamic; }\n");
+    RuntimeState st(rs);
+    BOOST_TEST(run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 2000), Hook::input, 0).verdict == Verdict::drop);
+    BOOST_TEST(run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 2001), Hook::input, 0).verdict == Verdict::accept);
+    // the first packet of 1.1.1.1 added it: the second is dropped by @seen
+    BOOST_TEST(run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 2001), Hook::input, 0).verdict == Verdict::drop);
+    BOOST_TEST(run(rs, st, tcp("3.3.3.3", 1, "2.2.2.2", 2001), Hook::input, 0).verdict == Verdict::accept);
+}
