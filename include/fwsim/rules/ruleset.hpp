@@ -158,6 +158,7 @@ private:
     friend class Ruleset;
     friend struct DynAccess;
     friend struct RuleRun;
+    friend struct ChainWalk;
     std::vector<RuleCounter> hits_;
     std::vector<RuleCounter> counters_;
     std::vector<LimitState> limits_;

@@ -92,7 +92,9 @@ uint32_t load_be32(const uint8_t* b) {
 // is; load_sel() writes it out as key bytes.
 bool load_scalar(Sel s, const EvalContext& c, uint64_t* v) {
     const Packet& p = *c.pkt;
-    const bool v4 = p.family == Family::ipv4, v6 = p.family == Family::ipv6;
+    // evaluated only by the selectors that need them
+    auto v4 = [&] { return p.family == Family::ipv4; };
+    auto v6 = [&] { return p.family == Family::ipv6; };
     auto port = [&](uint8_t proto, bool src) {
         if (!p.has_l4 || p.l4proto != proto) return false;
         *v = src ? p.sport : p.dport;
@@ -103,21 +105,21 @@ bool load_scalar(Sel s, const EvalContext& c, uint64_t* v) {
         return present;
     };
     switch (s) {
-    case Sel::ip_saddr: return put(v4, load_be32(p.src.b.data()));
-    case Sel::ip_daddr: return put(v4, load_be32(p.dst.b.data()));
-    case Sel::ip_protocol: return put(v4, p.l4proto);
-    case Sel::ip_ttl: return put(v4, p.ttl);
-    case Sel::ip_length: return put(v4, uint16_t(p.ip_len));
+    case Sel::ip_saddr: return put(v4(), load_be32(p.src.b.data()));
+    case Sel::ip_daddr: return put(v4(), load_be32(p.dst.b.data()));
+    case Sel::ip_protocol: return put(v4(), p.l4proto);
+    case Sel::ip_ttl: return put(v4(), p.ttl);
+    case Sel::ip_length: return put(v4(), uint16_t(p.ip_len));
     case Sel::ip6_saddr: case Sel::ip6_daddr: return false;  // 16 bytes: load_sel()
     case Sel::ip6_nexthdr:
         // the header's own next-header field (an extension header's number
         // when there is one), as nft's payload load at offset 6
-        if (!v6) return false;
+        if (!v6()) return false;
         *v = p.frame.size() > size_t(p.l3_offset) + 6 ? p.frame[p.l3_offset + 6] : p.l4proto;
         return true;
-    case Sel::ip6_hoplimit: return put(v6, p.ttl);
+    case Sel::ip6_hoplimit: return put(v6(), p.ttl);
     case Sel::meta_l4proto: return put(true, p.l4proto);
-    case Sel::meta_nfproto: return put(true, v4 ? 2 : v6 ? 10 : 0);
+    case Sel::meta_nfproto: return put(true, v4() ? 2 : v6() ? 10 : 0);
     case Sel::meta_iifname: return put(true, c.iif);  // no device reads as "" (kNoIf)
     case Sel::meta_oifname: return put(true, c.oif);
     case Sel::meta_iif: return put(c.iif != kNoIf, c.iif);
@@ -125,7 +127,7 @@ bool load_scalar(Sel s, const EvalContext& c, uint64_t* v) {
     case Sel::meta_mark: return put(true, c.meta_mark);
     case Sel::meta_length: return put(true, p.ip_len);
     case Sel::meta_pkttype: return put(true, c.pkttype);
-    case Sel::meta_protocol: return put(true, uint16_t(v4 ? 0x0800 : v6 ? 0x86dd : p.ethertype));
+    case Sel::meta_protocol: return put(true, uint16_t(v4() ? 0x0800 : v6() ? 0x86dd : p.ethertype));
     case Sel::tcp_sport: return port(proto::tcp, true);
     case Sel::tcp_dport: return port(proto::tcp, false);
     case Sel::udp_sport: return port(proto::udp, true);
@@ -137,25 +139,25 @@ bool load_scalar(Sel s, const EvalContext& c, uint64_t* v) {
     case Sel::th_sport: return put(p.has_l4 && th_has_ports(p.l4proto), p.sport);
     case Sel::th_dport: return put(p.has_l4 && th_has_ports(p.l4proto), p.dport);
     case Sel::tcp_flags: return put(p.has_l4 && p.l4proto == proto::tcp, p.tcp.flags);
-    case Sel::icmp_type: return put(p.has_l4 && v4 && p.l4proto == proto::icmp, p.icmp_type);
-    case Sel::icmp_code: return put(p.has_l4 && v4 && p.l4proto == proto::icmp, p.icmp_code);
-    case Sel::icmpv6_type: return put(p.has_l4 && v6 && p.l4proto == proto::icmpv6, p.icmp_type);
-    case Sel::icmpv6_code: return put(p.has_l4 && v6 && p.l4proto == proto::icmpv6, p.icmp_code);
+    case Sel::icmp_type: return put(p.has_l4 && v4() && p.l4proto == proto::icmp, p.icmp_type);
+    case Sel::icmp_code: return put(p.has_l4 && v4() && p.l4proto == proto::icmp, p.icmp_code);
+    case Sel::icmpv6_type: return put(p.has_l4 && v6() && p.l4proto == proto::icmpv6, p.icmp_type);
+    case Sel::icmpv6_code: return put(p.has_l4 && v6() && p.l4proto == proto::icmpv6, p.icmp_code);
     case Sel::ct_state: return put(true, ct_state_bit(c));
     case Sel::ct_status: return put(c.has_ct, c.ct_status);
     case Sel::ct_direction: return put(c.has_ct, c.ct_dir == CtDir::reply ? 1 : 0);
     case Sel::ct_mark: return put(c.has_ct, c.ct_mark);
-    case Sel::ip_dscp: return put(v4, uint8_t(p.tos >> 2));
-    case Sel::ip6_dscp: return put(v6, uint8_t(p.tos >> 2));
-    case Sel::ip_id: return put(v4, p.ip_id);
-    case Sel::ip_version: return put(v4, 4);
+    case Sel::ip_dscp: return put(v4(), uint8_t(p.tos >> 2));
+    case Sel::ip6_dscp: return put(v6(), uint8_t(p.tos >> 2));
+    case Sel::ip_id: return put(v4(), p.ip_id);
+    case Sel::ip_version: return put(v4(), 4);
     case Sel::icmp_id: case Sel::icmp_sequence:
         // echo request/reply only (nft adds `icmp type { echo-request, echo-reply }`)
-        if (!p.has_l4 || !v4 || p.l4proto != proto::icmp || (p.icmp_type != 8 && p.icmp_type != 0)) return false;
+        if (!p.has_l4 || !v4() || p.l4proto != proto::icmp || (p.icmp_type != 8 && p.icmp_type != 0)) return false;
         *v = s == Sel::icmp_id ? p.icmp_id : p.icmp_seq;
         return true;
     case Sel::icmpv6_id: case Sel::icmpv6_sequence:
-        if (!p.has_l4 || !v6 || p.l4proto != proto::icmpv6 || (p.icmp_type != 128 && p.icmp_type != 129)) return false;
+        if (!p.has_l4 || !v6() || p.l4proto != proto::icmpv6 || (p.icmp_type != 128 && p.icmp_type != 129)) return false;
         *v = s == Sel::icmpv6_id ? p.icmp_id : p.icmp_seq;
         return true;
     case Sel::tcp_sequence: return put(p.has_l4 && p.l4proto == proto::tcp, p.tcp.seq);
@@ -278,7 +280,8 @@ bool in_set(const Program& p, const RuntimeState& st, uint32_t set, const uint8_
 // `iifname ...`, `tcp dport 22`, `ip saddr 10.0.0.0/8`.
 [[gnu::always_inline]] inline bool scalar_test(const ScalarTest& t, const EvalContext& c) {
     uint64_t x = 0;
-    if (!load_scalar(t.sel, c, &x)) return false;
+    if (t.sel == Sel::ct_state) x = ct_state_bit(c);  // the most common match, without the call
+    else if (!load_scalar(t.sel, c, &x)) return false;
     x &= t.mask;
     switch (t.op) {
     case MatchOp::eq: return x == t.lo;
@@ -626,141 +629,150 @@ struct RuleRun {
     }
 };
 
-void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trace* trace) const {
-    const Program& p = *prog_;
-    struct Frame {
-        uint32_t chain, pos;
-    };
-    Frame stack[kJumpStack];
-    int sp = 0;
-    uint32_t chain = bc.chain, pos = 0;
-    ctx.by_policy = false;
-    ctx.rule = kNoRule;
-    ctx.verdict = Verdict::accept;
-    auto step = [&](TraceStep::Kind k, uint32_t ch, uint32_t rule, bool matched, int failed, std::string text) {
-        if (!trace) return;
-        TraceStep s;
-        s.kind = k;
-        s.chain = ch;
-        s.rule = rule;
-        s.matched = matched;
-        s.failed_expr = failed;
-        s.text = std::move(text);
-        trace->steps.push_back(std::move(s));
-    };
-    if (trace) step(TraceStep::Kind::enter_chain, chain, kNoRule, false, -1, "enter chain " + chain_label(chain));
-    const uint32_t len = ctx.pkt->ip_len;
-    // A trace shows every rule, so it walks linearly.
-    const bool indexed = !trace && !st.linear_ && !p.chain_index.empty();
-    // Read once: the rule loop calls out (load_scalar(), statements), after
-    // which the compiler would have to load them again from the Program.
-    const ScalarTest* const all_tests = p.tests.data();
-    RuntimeState::RuleCounter* const hits = st.hits_.data();
-    Candidates cand;
-    // One turn per chain entered (the base chain, jump, goto) or resumed
-    // (return); the inner loop walks its rules from `pos`.
-    for (;;) {
-        const Chain& ch = p.chains[chain];
-        const RuleHead* const heads = ch.heads.data();
-        const uint32_t nrules = uint32_t(ch.heads.size());
-        const ChainIndex* const ix = indexed && p.chain_index[chain].enabled ? &p.chain_index[chain] : nullptr;
-        if (ix) cand.setup(*ix, pos);
-        bool left = false;  // a jump, goto or return: the outer loop takes the new chain
-        while (!left) {
-            if (ix) pos = cand.next(ctx, pos, nrules);
-            if (pos >= nrules) {
-                if (sp == 0) {
-                    const Chain& base = p.chains[bc.chain];
-                    ctx.verdict = base.policy;
-                    ctx.by_policy = true;
-                    ctx.rule = kNoRule;
-                    if (trace)
-                        step(TraceStep::Kind::policy, bc.chain, kNoRule, false, -1,
-                             "policy " + std::string(to_string(base.policy)) + " of " + chain_label(bc.chain));
-                    return;
-                }
-                if (trace)
-                    step(TraceStep::Kind::return_, chain, kNoRule, false, -1,
-                         "end of chain " + chain_label(chain) + ", return");
-                --sp;
-                chain = stack[sp].chain;
-                pos = stack[sp].pos;
-                break;
-            }
-            const RuleHead& h = heads[pos++];
-            const uint32_t rid = h.rid;
-            // The leading scalar matches first, from their dense copies (most
-            // rules are only those and a verdict, and most fail there).
-            const ScalarTest* tests = all_tests + h.first_test;
-            uint32_t held = 0;
-            while (held < h.ntests && scalar_test(tests[held], ctx)) ++held;
-            RuleEnd e;
-            if (held < h.ntests) {
-                e.failed = int(held);  // nothing counted, nothing done
-            } else if (h.tail == Tail::ops) {
-                e = RuleRun::run(p, p.rules[rid], rid, held, ctx, st, len);
-            } else {  // matched, accept or drop: counted as RuleRun::run() would
-                hits[rid].packets++;
-                hits[rid].bytes += len;
-                e.act = h.tail == Tail::accept ? &kAccept : h.tail == Tail::drop ? &kDrop : nullptr;
-            }
-            if (trace) {
-                std::string t = rule_label(p, rid);
-                if (e.failed >= 0) t += " -> no match at '" + p.rules[rid].op_text[size_t(e.failed)] + "'";
-                else if (e.rejected) t += " -> reject";
-                else if (e.act) t += " -> verdict";
-                else t += " -> matched, continue";
-                step(TraceStep::Kind::rule, chain, rid, e.failed < 0, e.failed, std::move(t));
-            }
-            if (e.rejected) {
-                ctx.rule = rid;
-                return;
-            }
-            if (!e.act) continue;
-            switch (e.act->k) {
-            case Verdict_::K::accept:
-                ctx.verdict = Verdict::accept;
-                ctx.rule = rid;
-                return;
-            case Verdict_::K::drop:
-                ctx.verdict = Verdict::drop;
-                ctx.rule = rid;
-                return;
-            case Verdict_::K::continue_:
-                break;
-            case Verdict_::K::jump:
-                if (sp >= kJumpStack) {  // nft_do_chain(): WARN and NF_DROP; the compiler prevents it
-                    ctx.verdict = Verdict::drop;
-                    ctx.rule = rid;
-                    return;
-                }
-                stack[sp++] = Frame{chain, pos};
-                chain = e.act->chain;
-                pos = 0;
-                left = true;
-                if (trace) step(TraceStep::Kind::enter_chain, chain, rid, true, -1, "jump to " + chain_label(chain));
-                break;
-            case Verdict_::K::goto_:
-                chain = e.act->chain;
-                pos = 0;
-                left = true;
-                if (trace) step(TraceStep::Kind::enter_chain, chain, rid, true, -1, "goto " + chain_label(chain));
-                break;
-            case Verdict_::K::return_:
-                if (sp == 0) {
-                    pos = nrules;  // base chain: the policy decides
-                } else {
-                    if (trace)
-                        step(TraceStep::Kind::return_, chain, rid, true, -1, "return from " + chain_label(chain));
+// Ruleset::eval(); kTraced: a Trace is filled (`fwsim explain`), a
+// separate instance so that the replay's walk carries none of it.
+struct ChainWalk {
+    template <bool kTraced>
+    static void run(const Ruleset& rs, const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trace* trace) {
+        const Program& p = rs.program();
+        struct Frame {
+            uint32_t chain, pos;
+        };
+        Frame stack[kJumpStack];
+        int sp = 0;
+        uint32_t chain = bc.chain, pos = 0;
+        ctx.by_policy = false;
+        ctx.rule = kNoRule;
+        ctx.verdict = Verdict::accept;
+        auto step = [&](TraceStep::Kind k, uint32_t ch, uint32_t rule, bool matched, int failed, std::string text) {
+            TraceStep s;
+            s.kind = k;
+            s.chain = ch;
+            s.rule = rule;
+            s.matched = matched;
+            s.failed_expr = failed;
+            s.text = std::move(text);
+            trace->steps.push_back(std::move(s));
+        };
+        if constexpr (kTraced) step(TraceStep::Kind::enter_chain, chain, kNoRule, false, -1, "enter chain " + rs.chain_label(chain));
+        const uint32_t len = ctx.pkt->ip_len;
+        // A trace shows every rule, so it walks linearly.
+        const bool indexed = !kTraced && !st.linear_ && !p.chain_index.empty();
+        // Read once: the rule loop calls out (load_scalar(), statements), after
+        // which the compiler would have to load them again from the Program.
+        const ScalarTest* const all_tests = p.tests.data();
+        RuntimeState::RuleCounter* const hits = st.hits_.data();
+        Candidates cand;
+        // One turn per chain entered (the base chain, jump, goto) or resumed
+        // (return); the inner loop walks its rules from `pos`.
+        for (;;) {
+            const Chain& ch = p.chains[chain];
+            const RuleHead* const heads = ch.heads.data();
+            const uint32_t nrules = uint32_t(ch.heads.size());
+            const ChainIndex* const ix = indexed && p.chain_index[chain].enabled ? &p.chain_index[chain] : nullptr;
+            if (ix) cand.setup(*ix, pos);
+            bool left = false;  // a jump, goto or return: the outer loop takes the new chain
+            while (!left) {
+                if (ix) pos = cand.next(ctx, pos, nrules);
+                if (pos >= nrules) {
+                    if (sp == 0) {
+                        const Chain& base = p.chains[bc.chain];
+                        ctx.verdict = base.policy;
+                        ctx.by_policy = true;
+                        ctx.rule = kNoRule;
+                        if constexpr (kTraced)
+                            step(TraceStep::Kind::policy, bc.chain, kNoRule, false, -1,
+                                 "policy " + std::string(to_string(base.policy)) + " of " + rs.chain_label(bc.chain));
+                        return;
+                    }
+                    if constexpr (kTraced)
+                        step(TraceStep::Kind::return_, chain, kNoRule, false, -1,
+                             "end of chain " + rs.chain_label(chain) + ", return");
                     --sp;
                     chain = stack[sp].chain;
                     pos = stack[sp].pos;
-                    left = true;
+                    break;
                 }
-                break;
+                const RuleHead& h = heads[pos++];
+                const uint32_t rid = h.rid;
+                // The leading scalar matches first, from their dense copies (most
+                // rules are only those and a verdict, and most fail there).
+                const ScalarTest* tests = all_tests + h.first_test;
+                uint32_t held = 0;
+                while (held < h.ntests && scalar_test(tests[held], ctx)) ++held;
+                RuleEnd e;
+                if (held < h.ntests) {
+                    e.failed = int(held);  // nothing counted, nothing done
+                } else if (h.tail == Tail::ops) {
+                    e = RuleRun::run(p, p.rules[rid], rid, held, ctx, st, len);
+                } else {  // matched, accept or drop: counted as RuleRun::run() would
+                    hits[rid].packets++;
+                    hits[rid].bytes += len;
+                    e.act = h.tail == Tail::accept ? &kAccept : h.tail == Tail::drop ? &kDrop : nullptr;
+                }
+                if constexpr (kTraced) {
+                    std::string t = rule_label(p, rid);
+                    if (e.failed >= 0) t += " -> no match at '" + p.rules[rid].op_text[size_t(e.failed)] + "'";
+                    else if (e.rejected) t += " -> reject";
+                    else if (e.act) t += " -> verdict";
+                    else t += " -> matched, continue";
+                    step(TraceStep::Kind::rule, chain, rid, e.failed < 0, e.failed, std::move(t));
+                }
+                if (e.rejected) {
+                    ctx.rule = rid;
+                    return;
+                }
+                if (!e.act) continue;
+                switch (e.act->k) {
+                case Verdict_::K::accept:
+                    ctx.verdict = Verdict::accept;
+                    ctx.rule = rid;
+                    return;
+                case Verdict_::K::drop:
+                    ctx.verdict = Verdict::drop;
+                    ctx.rule = rid;
+                    return;
+                case Verdict_::K::continue_:
+                    break;
+                case Verdict_::K::jump:
+                    if (sp >= kJumpStack) {  // nft_do_chain(): WARN and NF_DROP; the compiler prevents it
+                        ctx.verdict = Verdict::drop;
+                        ctx.rule = rid;
+                        return;
+                    }
+                    stack[sp++] = Frame{chain, pos};
+                    chain = e.act->chain;
+                    pos = 0;
+                    left = true;
+                    if constexpr (kTraced) step(TraceStep::Kind::enter_chain, chain, rid, true, -1, "jump to " + rs.chain_label(chain));
+                    break;
+                case Verdict_::K::goto_:
+                    chain = e.act->chain;
+                    pos = 0;
+                    left = true;
+                    if constexpr (kTraced) step(TraceStep::Kind::enter_chain, chain, rid, true, -1, "goto " + rs.chain_label(chain));
+                    break;
+                case Verdict_::K::return_:
+                    if (sp == 0) {
+                        pos = nrules;  // base chain: the policy decides
+                    } else {
+                        if constexpr (kTraced)
+                            step(TraceStep::Kind::return_, chain, rid, true, -1, "return from " + rs.chain_label(chain));
+                        --sp;
+                        chain = stack[sp].chain;
+                        pos = stack[sp].pos;
+                        left = true;
+                    }
+                    break;
+                }
             }
         }
     }
+};
+
+void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trace* trace) const {
+    if (trace) ChainWalk::run<true>(*this, bc, ctx, st, trace);
+    else ChainWalk::run<false>(*this, bc, ctx, st, nullptr);
 }
 
 }  // namespace fwsim::rules
