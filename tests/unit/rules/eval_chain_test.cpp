@@ -159,3 +159,50 @@ BOOST_AUTO_TEST_CASE(home_ruleset_accepts_lan_drops_wan_and_masquerades) {
     BOOST_TEST(n.ctx.nat.kind == NatRequest::Kind::masquerade);
     BOOST_TEST(line_of(rs, n) == 10);
 }
+
+// The replay walks chains without a trace and `fwsim explain` with one
+// (two instances of the walk, ChainWalk::run<kTraced>); rules of every
+// shape the walk treats apart (matches only, a lone accept or drop, other
+// statements, a failing second match, jump and return) must decide the same
+// and count the same hits either way.
+BOOST_AUTO_TEST_CASE(traced_and_untraced_walks_give_the_same_verdicts_and_hits) {
+    auto rs = load("table inet t {\n"
+                   "chain sub { ip saddr 10.0.0.7 return\ntcp dport 23 drop\n}\n"
+                   "chain c { type filter hook input priority 0; policy drop;\n"
+                   "ct state invalid drop\n"
+                   "tcp dport 22 ip saddr 10.0.0.1\n"
+                   "tcp dport 22 ip saddr 10.0.0.2 drop\n"
+                   "tcp dport 80 counter accept\n"
+                   "tcp dport { 23, 24 } jump sub\n"
+                   "udp dport 53 reject\n"
+                   "tcp dport 22 accept\n"
+                   "}\n}\n");
+    RuntimeState plain(rs), traced(rs);
+    const Packet pkts[] = {
+        tcp("10.0.0.1", 1, "10.0.0.9", 22), tcp("10.0.0.2", 1, "10.0.0.9", 22), tcp("10.0.0.3", 1, "10.0.0.9", 80),
+        tcp("10.0.0.7", 1, "10.0.0.9", 23), tcp("10.0.0.8", 1, "10.0.0.9", 23), tcp("10.0.0.8", 1, "10.0.0.9", 24),
+        udp("10.0.0.1", 1, "10.0.0.9", 53), udp("10.0.0.1", 1, "10.0.0.9", 54),
+    };
+    for (const Packet& p : pkts) {
+        Trace tr;
+        auto a = run(rs, plain, p, Hook::input);
+        auto b = run(rs, traced, p, Hook::input, 0, kNoIf, CtState::new_, 0, &tr);
+        BOOST_TEST(!tr.steps.empty());
+        BOOST_TEST(a.verdict == b.verdict);
+        BOOST_TEST(a.rule == b.rule);
+        BOOST_TEST(a.by_policy == b.by_policy);
+    }
+    for (size_t i = 0; i < rs.rule_count(); ++i) {
+        BOOST_TEST(plain.hits()[i].packets == traced.hits()[i].packets);
+        BOOST_TEST(plain.hits()[i].bytes == traced.hits()[i].bytes);
+    }
+    // and the walk decided what the rules say
+    RuntimeState st(rs);
+    BOOST_TEST(run(rs, st, pkts[0], Hook::input).verdict == Verdict::accept);  // matches-only rule, then accept
+    BOOST_TEST(run(rs, st, pkts[1], Hook::input).verdict == Verdict::drop);
+    BOOST_TEST(run(rs, st, pkts[3], Hook::input).verdict == Verdict::drop);    // returned from sub: policy
+    BOOST_TEST(run(rs, st, pkts[4], Hook::input).verdict == Verdict::drop);    // sub's tcp dport 23 drop
+    BOOST_TEST(run(rs, st, pkts[5], Hook::input).by_policy);
+    BOOST_TEST(run(rs, st, pkts[6], Hook::input).verdict == Verdict::reject);
+    BOOST_TEST(plain.hits()[3].packets == 1u);  // `tcp dport 22 ip saddr 10.0.0.1` (sub has rules 0, 1): matched once
+}
