@@ -20,6 +20,7 @@
 #include <array>
 #include <cstring>
 #include <deque>
+#include <initializer_list>
 
 #include "denied_flows.hpp"
 #include "fwsim/conntrack/table.hpp"
@@ -87,9 +88,12 @@ struct Engine::Impl final : ct::Observer {
     Impl(const Config& c, const Topology& t, const rules::Ruleset& r, EngineObserver& o, EngineOptions op)
         : cfg(c), topo(t), rs(r), obs(o), opt(op), table(c), defrag(c), rstate(r),
           denied(c, op.denied_flow_limit) {
-        for (int h = 0; h < kHookCount; ++h) {
-            plans[h][0] = plan_hook(Hook(h), Family::ipv4);
-            plans[h][1] = plan_hook(Hook(h), Family::ipv6);
+        for (int f = 0; f < 2; ++f) {
+            const Family fam = f == 0 ? Family::ipv4 : Family::ipv6;
+            plans[size_t(Path::prerouting)][f] = plan_path({Hook::prerouting}, fam);
+            plans[size_t(Path::input)][f] = plan_path({Hook::input}, fam);
+            plans[size_t(Path::forward)][f] = plan_path({Hook::forward, Hook::postrouting}, fam);
+            plans[size_t(Path::local_out)][f] = plan_path({Hook::output, Hook::postrouting}, fam);
         }
     }
 
@@ -127,15 +131,29 @@ struct Engine::Impl final : ct::Observer {
     uint64_t explain_index = 0;
     Explanation* explanation = nullptr;
 
-    // What one hook runs, in priority order: the hook's filter/route/raw...
-    // base chains with conntrack and the NAT core slotted in at their
-    // priorities. Worked out once from the ruleset (plan_hook()), so that the
-    // walk does not look the chains up and compare priorities per packet.
+    // What a packet runs through between two routing decisions, in order:
+    // each hook's filter/route/raw... base chains with conntrack and the NAT
+    // core slotted in at their priorities. Worked out once from the ruleset
+    // (plan_path()), so that the walk neither looks chains up nor compares
+    // priorities per packet, and runs a whole path in one loop.
     struct HookStep {
-        enum class Kind : uint8_t { conntrack, nat, chain } kind;
+        enum class Kind : uint8_t {
+            enter,         // the packet enters `hook` (the context says which hook rules run at)
+            conntrack,     // nf_conntrack_in()
+            nat,           // the NAT core, for destinations at prerouting/output, else sources
+            chain,         // a base chain
+            route_output,  // the routing decision of a locally generated packet (ip_route_me_harder())
+        } kind;
+        Hook hook;
         const rules::BaseChain* chain = nullptr;  // for Kind::chain
     };
-    std::array<std::array<std::vector<HookStep>, 2>, kHookCount> plans;  // [hook][ipv4, ipv6]
+    enum class Path : uint8_t {
+        prerouting,  // a packet from outside, up to the routing decision
+        input,       // then to the firewall itself
+        forward,     // or through it: forward, postrouting
+        local_out,   // the firewall's own: output, routing, postrouting
+    };
+    std::array<std::array<std::vector<HookStep>, 2>, 4> plans;  // [Path][ipv4, ipv6]
 
     // ---- per-packet walk state
     // Built afresh for each packet, straight from the packet: `cur` is copied
@@ -422,20 +440,17 @@ struct Engine::Impl final : ct::Observer {
             explanation->ct_before = ct_line_for(p);
         }
 
-        const bool local_out = prep.local_src;
+        const size_t fam = w.cur.family == Family::ipv6 ? 1 : 0;
         bool ok;
-        if (local_out) {
+        if (prep.local_src) {
             w.rec.hook = Hook::output;
             w.rec.has_hook = true;
-            ok = run_hook(Hook::output, w) && route_output(w) && run_hook(Hook::postrouting, w);
+            ok = run_path(plans[size_t(Path::local_out)][fam], w);
         } else {
             w.ctx.iif = prep.iif;
             w.rec.iif = w.ctx.iif;
-            ok = run_hook(Hook::prerouting, w) && route_input(w);
-            if (ok) {
-                ok = run_hook(w.rec.hook, w);
-                if (ok && w.rec.hook == Hook::forward) ok = run_hook(Hook::postrouting, w);
-            }
+            ok = run_path(plans[size_t(Path::prerouting)][fam], w) && route_input(w) &&
+                 run_path(plans[size_t(w.rec.hook == Hook::input ? Path::input : Path::forward)][fam], w);
         }
         finish_walk(ok, w);
     }
@@ -479,47 +494,57 @@ struct Engine::Impl final : ct::Observer {
         return false;
     }
 
-    // The entries of one hook in priority order. Conntrack sits at
-    // prerouting and output; the NAT core at every hook but forward, for
-    // destinations (prerouting, output) or sources (input, postrouting).
-    // A base chain at the same priority as conntrack or NAT runs after it.
-    std::vector<HookStep> plan_hook(Hook h, Family f) const {
-        const bool ct_hook = (h == Hook::prerouting || h == Hook::output);
-        const bool nat_hook = h != Hook::forward;
-        const int32_t nat_prio = ct_hook ? kNatDstPriority : kNatSrcPriority;
-        bool ct_pending = ct_hook, nat_pending = nat_hook;
+    // The hooks of a path, one after the other (output is followed by the
+    // output routing decision). Within a hook: conntrack sits at prerouting
+    // and output; the NAT core at every hook but forward, for destinations
+    // (prerouting, output) or sources (input, postrouting). A base chain at
+    // the same priority as conntrack or NAT runs after it.
+    std::vector<HookStep> plan_path(std::initializer_list<Hook> hooks, Family f) const {
         std::vector<HookStep> steps;
-        for (const rules::BaseChain& c : rs.base_chains(h, f)) {
-            if (c.type == rules::ChainType::nat) continue;  // run by the NAT core (nat_setup())
-            if (ct_pending && c.priority >= kConntrackPriority) {
-                ct_pending = false;
-                steps.push_back({HookStep::Kind::conntrack});
+        for (const Hook h : hooks) {
+            steps.push_back({HookStep::Kind::enter, h});
+            const bool ct_hook = (h == Hook::prerouting || h == Hook::output);
+            const int32_t nat_prio = ct_hook ? kNatDstPriority : kNatSrcPriority;
+            bool ct_pending = ct_hook, nat_pending = h != Hook::forward;
+            for (const rules::BaseChain& c : rs.base_chains(h, f)) {
+                if (c.type == rules::ChainType::nat) continue;  // run by the NAT core (nat_setup())
+                if (ct_pending && c.priority >= kConntrackPriority) {
+                    ct_pending = false;
+                    steps.push_back({HookStep::Kind::conntrack, h});
+                }
+                if (nat_pending && c.priority >= nat_prio) {
+                    nat_pending = false;
+                    steps.push_back({HookStep::Kind::nat, h});
+                }
+                steps.push_back({HookStep::Kind::chain, h, &c});
             }
-            if (nat_pending && c.priority >= nat_prio) {
-                nat_pending = false;
-                steps.push_back({HookStep::Kind::nat});
-            }
-            steps.push_back({HookStep::Kind::chain, &c});
+            if (ct_pending) steps.push_back({HookStep::Kind::conntrack, h});
+            if (nat_pending) steps.push_back({HookStep::Kind::nat, h});
+            if (h == Hook::output) steps.push_back({HookStep::Kind::route_output, h});
         }
-        if (ct_pending) steps.push_back({HookStep::Kind::conntrack});
-        if (nat_pending) steps.push_back({HookStep::Kind::nat});
         return steps;
     }
 
-    // Runs every entry of one hook in priority order; false when the packet ends here.
-    bool run_hook(Hook h, Walk& w) {
-        w.ctx.hook = h;
-        const nat::Manip manip = (h == Hook::prerouting || h == Hook::output) ? nat::Manip::dst : nat::Manip::src;
-        for (const HookStep& s : plans[size_t(h)][w.cur.family == Family::ipv6 ? 1 : 0]) {
+    // Runs a path's steps in order; false when the packet ends here.
+    bool run_path(const std::vector<HookStep>& steps, Walk& w) {
+        for (const HookStep& s : steps) {
             switch (s.kind) {
+                case HookStep::Kind::enter:
+                    w.ctx.hook = s.hook;
+                    break;
                 case HookStep::Kind::conntrack:
                     if (!conntrack_in(w)) return false;
                     break;
-                case HookStep::Kind::nat:
-                    if (!do_nat(h, manip, w)) return false;
+                case HookStep::Kind::nat: {
+                    const bool dst = s.hook == Hook::prerouting || s.hook == Hook::output;
+                    if (!do_nat(s.hook, dst ? nat::Manip::dst : nat::Manip::src, w)) return false;
                     break;
+                }
                 case HookStep::Kind::chain:
                     if (!eval_chain(*s.chain, w)) return false;
+                    break;
+                case HookStep::Kind::route_output:
+                    if (!route_output(w)) return false;
                     break;
             }
         }
