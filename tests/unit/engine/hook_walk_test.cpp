@@ -219,3 +219,55 @@ BOOST_AUTO_TEST_CASE(a_denied_first_packet_gets_a_denied_flow_record) {
     BOOST_TEST((h.obs.flows[0].reason == Reason::policy));
     BOOST_TEST(h.obs.flows[0].orig_pkts == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(chains_before_conntrack_priority_see_no_conntrack_state) {
+    // A raw-priority chain (-300) runs before nf_conntrack_in() (-200): the
+    // packet has no conntrack yet, so `ct state new` cannot match there (nft
+    // reads a missing conntrack as invalid); at priority 0 it does.
+    Harness h(R"(table inet t {
+	chain raw {
+		type filter hook prerouting priority -300; policy accept;
+		ct state new drop
+		ct state invalid meta mark set 7
+	}
+	chain pre {
+		type filter hook prerouting priority 0; policy accept;
+		meta mark 7 ct state new drop
+	}
+})");
+    const Rec r = h.send(tcp4(kLan, kSrv, 40000, 80, SYN, 1000));
+    BOOST_TEST((r.verdict == Verdict::drop));
+    BOOST_REQUIRE(r.rule != rules::kNoRule);
+    BOOST_TEST(h.line_of(r.rule) == 9u);
+    BOOST_TEST((r.ct == CtState::new_));
+}
+
+BOOST_AUTO_TEST_CASE(own_packets_walk_output_then_routing_then_postrouting) {
+    // From the firewall's own address: the output hook, the output route
+    // (oif wan0 for the server), then postrouting, which sees that oif; the
+    // forward hook is not on the way.
+    Harness h(R"(table inet t {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		tcp dport 22 drop
+	}
+	chain post {
+		type filter hook postrouting priority 0; policy accept;
+		oifname "wan0" tcp dport 23 drop
+	}
+	chain fwd {
+		type filter hook forward priority 0; policy drop;
+	}
+})");
+    const Rec r = h.send(tcp4("203.0.113.1", kSrv, 40000, 22, SYN, 1000));
+    BOOST_TEST((r.verdict == Verdict::drop));
+    BOOST_REQUIRE(r.rule != rules::kNoRule);
+    BOOST_TEST(h.line_of(r.rule) == 4u);
+    const Rec r2 = h.send(tcp4("203.0.113.1", kSrv, 40001, 23, SYN, 1000));
+    BOOST_TEST((r2.verdict == Verdict::drop));
+    BOOST_REQUIRE(r2.rule != rules::kNoRule);
+    BOOST_TEST(h.line_of(r2.rule) == 8u);
+    const Rec r3 = h.send(tcp4("203.0.113.1", kSrv, 40002, 80, SYN, 1000));
+    BOOST_TEST((r3.verdict == Verdict::accept));
+    BOOST_TEST((r3.ct == CtState::new_));
+}
