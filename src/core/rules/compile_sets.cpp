@@ -154,6 +154,21 @@ void Compiler::integer_keys() {
             s.lo64.push_back(get_be(e.lo.b.data(), s.width));
             s.hi64.push_back(get_be(e.hi.b.data(), s.width));
         }
+        // about one element per bucket, at most 2^16 buckets
+        constexpr size_t kMinBucketed = 64;
+        const size_t n = s.lo64.size();
+        if (n < kMinBucketed || s.width < 2) continue;
+        int bits = 1;
+        while (bits < 16 && (size_t(2) << bits) <= n) ++bits;
+        s.bucket_shift = uint8_t(8 * s.width - bits);
+        const size_t nb = size_t(1) << bits;
+        s.bucket_start.resize(nb + 1);
+        size_t i = 0;
+        for (size_t b = 0; b < nb; ++b) {
+            while (i < n && (s.lo64[i] >> s.bucket_shift) < b) ++i;
+            s.bucket_start[b] = uint32_t(i);
+        }
+        s.bucket_start[nb] = uint32_t(n);
     }
     for (Match& m : p_.matches) {
         const bool lookup = m.op == MatchOp::lookup || m.op == MatchOp::not_lookup;

@@ -223,8 +223,16 @@ bool load_key(const std::array<Sel, kMaxConcat>& sel, uint8_t n, const EvalConte
 // set_lookup() for a set with integer keys (Set::ints): the same search
 // over lo64/hi64.
 bool set_lookup_int(const Set& s, uint64_t x, uint32_t* data) {
-    // first element whose lo > x; the candidate is the one before it
-    const size_t i = size_t(std::upper_bound(s.lo64.begin(), s.lo64.end(), x) - s.lo64.begin());
+    // first element whose lo > x; the candidate is the one before it (it
+    // may be in an earlier bucket: an interval reaching into this one)
+    const uint64_t* lo = s.lo64.data();
+    size_t first = 0, last = s.lo64.size();
+    if (!s.bucket_start.empty()) {
+        const uint64_t b = x >> s.bucket_shift;
+        first = s.bucket_start[b];
+        last = s.bucket_start[b + 1];
+    }
+    const size_t i = size_t(std::upper_bound(lo + first, lo + last, x) - lo);
     if (i > 0 && x <= s.hi64[i - 1]) {
         if (data) *data = s.elems[i - 1].data;
         return true;

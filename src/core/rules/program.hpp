@@ -183,6 +183,12 @@ struct Set {
     // Compiler::integer_keys().
     bool ints = false;
     std::vector<uint64_t> lo64, hi64;
+    // Large integer-keyed sets: bucket_start[b] is the first element whose
+    // lo >= b << bucket_shift, for every value b of the key's top bits (and
+    // one past the last), so a lookup binary-searches only its bucket's
+    // elements (100k addresses: 2 steps instead of 17). Empty: search all.
+    uint8_t bucket_shift = 0;
+    std::vector<uint32_t> bucket_start;
 };
 
 struct NatData {

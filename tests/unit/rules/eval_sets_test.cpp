@@ -272,3 +272,31 @@ BOOST_AUTO_TEST_CASE(integer_keyed_verdict_map_and_dynamic_set_still_decide) {
     BOOST_TEST(run(rs, st, tcp("1.1.1.1", 1, "2.2.2.2", 2001), Hook::input, 0).verdict == Verdict::drop);
     BOOST_TEST(run(rs, st, tcp("3.3.3.3", 1, "2.2.2.2", 2001), Hook::input, 0).verdict == Verdict::accept);
 }
+
+// A large integer-keyed set is searched within buckets of its keys' top
+// bits (Set::bucket_start); intervals that reach across buckets, the first
+// and last buckets and addresses next to every edge must all be judged as
+// the plain interval list says.
+BOOST_AUTO_TEST_CASE(bucketed_large_interval_set_agrees_with_its_intervals) {
+    std::vector<std::pair<uint32_t, uint32_t>> iv = {
+        {0x00000000u, 0x00000000u}, {0x40000000u, 0x7fffffffu},  // 64.0.0.0-127.255.255.255: 32 buckets
+        {0xfffffffeu, 0xffffffffu}, {0xc0a80000u, 0xc0a8ffffu}};
+    for (uint32_t i = 0; i < 150; ++i) iv.push_back({0x0a000000u + i * 0x10000u + 5, 0x0a000000u + i * 0x10000u + 9});
+    auto text = [](uint32_t a) {
+        return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." + std::to_string((a >> 8) & 255) +
+               "." + std::to_string(a & 255);
+    };
+    std::string elems;
+    for (auto [lo, hi] : iv) elems += (elems.empty() ? "" : ", ") + text(lo) + (lo == hi ? "" : "-" + text(hi));
+    auto rs = chain("ip daddr @s drop", "set s { type ipv4_addr; flags interval; elements = { " + elems + " }; }\n");
+    std::vector<uint32_t> probes;
+    for (auto [lo, hi] : iv)
+        for (uint32_t a : {lo - 1, lo, lo + 1, hi - 1, hi, hi + 1}) probes.push_back(a);
+    for (uint64_t a = 0; a <= 0xffffffffu; a += 0x00fff3f1u) probes.push_back(uint32_t(a));
+    for (uint32_t a : probes) {
+        bool in = false;
+        for (auto [lo, hi] : iv) in = in || (a >= lo && a <= hi);
+        const std::string dst = text(a);
+        BOOST_TEST((v(rs, tcp("1.1.1.1", 1, dst.c_str(), 1)) == Verdict::drop) == in, dst);
+    }
+}
