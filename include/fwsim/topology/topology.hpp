@@ -109,27 +109,38 @@ private:
     struct Flat4 {
         uint32_t net, mask;
         uint16_t iface;
+        uint16_t route;  // as Entry::route
     };
     struct Flat6 {
         uint64_t net[2], mask[2];
         uint16_t iface;
+        uint16_t route;
     };
     struct FlatTable {
         std::vector<Flat4> v4;
         std::vector<Flat6> v6;
         static FlatTable of(std::span<const Entry> table);
-        // The first row that holds a, else kNoIf.
+        // The interface of the first row that holds a, else kNoIf.
         uint16_t lookup(Family f, const IpAddr& a) const {
+            return first(f, a, [](const auto& r) { return r.iface; });
+        }
+        // The static route of the first row that holds a; kNoIf if that row
+        // is a connected prefix or subnet, or no row holds a.
+        uint16_t route_of(Family f, const IpAddr& a) const {
+            return first(f, a, [](const auto& r) { return r.route; });
+        }
+        template <class Pick>
+        uint16_t first(Family f, const IpAddr& a, Pick pick) const {
             if (f == Family::ipv4) {
                 uint32_t w;
                 std::memcpy(&w, a.b.data(), 4);
                 for (const Flat4& r : v4)
-                    if ((w & r.mask) == r.net) return r.iface;
+                    if ((w & r.mask) == r.net) return pick(r);
             } else if (f == Family::ipv6) {
                 uint64_t w[2];
                 std::memcpy(w, a.b.data(), 16);
                 for (const Flat6& r : v6)
-                    if ((w[0] & r.mask[0]) == r.net[0] && (w[1] & r.mask[1]) == r.net[1]) return r.iface;
+                    if ((w[0] & r.mask[0]) == r.net[0] && (w[1] & r.mask[1]) == r.net[1]) return pick(r);
             }
             return kNoIf;
         }

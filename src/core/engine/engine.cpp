@@ -455,7 +455,8 @@ struct Engine::Impl final : ct::Observer {
         finish_walk(ok, w);
     }
 
-    bool route_input(Walk& w) {
+    // Inlined into walk() (GCC otherwise keeps it out of line, ~30 Ir a packet more).
+    [[gnu::always_inline]] bool route_input(Walk& w) {
         const Packet& c = w.cur;
         w.rec.has_hook = true;
         // Prepared for the destination as captured: valid unless DNAT changed it.

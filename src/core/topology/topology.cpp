@@ -149,12 +149,12 @@ Topology::FlatTable Topology::FlatTable::of(std::span<const Entry> table) {
         const IpAddr ones = mask_addr(e.p.family, all, e.p.len);
         const IpAddr net = mask_addr(e.p.family, e.p.addr, e.p.len);
         if (e.p.family == Family::ipv4) {
-            Flat4 r{0, 0, e.iface};
+            Flat4 r{0, 0, e.iface, e.route};
             std::memcpy(&r.net, net.b.data(), 4);
             std::memcpy(&r.mask, ones.b.data(), 4);
             t.v4.push_back(r);
         } else if (e.p.family == Family::ipv6) {
-            Flat6 r{{0, 0}, {0, 0}, e.iface};
+            Flat6 r{{0, 0}, {0, 0}, e.iface, e.route};
             std::memcpy(r.net, net.b.data(), 16);
             std::memcpy(r.mask, ones.b.data(), 16);
             t.v6.push_back(r);
@@ -189,18 +189,16 @@ std::optional<IpAddr> Topology::source_addr(uint16_t oif, Family f, const IpAddr
     if (oif >= ifs_.size()) return std::nullopt;
     // rt_nexthop(): the gateway of the route used, else the destination.
     IpAddr nh = dst;
-    for (const Entry& e : route_table_) {
-        if (!matches(e.p, f, dst)) continue;
-        if (e.route != kNoIf && e.iface == oif && routes_[e.route].via) nh = *routes_[e.route].via;
-        break;
-    }
+    const uint16_t r = route_flat_.route_of(f, dst);  // the longest prefix holding dst, if a static route
+    if (r != kNoIf && routes_[r].iface == oif && routes_[r].via) nh = *routes_[r].via;
     // inet_select_addr(): prefer an address whose subnet holds the next hop,
-    // else the interface's primary address.
+    // else the interface's primary address. (matches() reads only the
+    // prefix's first len bits: the host bits of p need no masking.)
     const IpAddr* first = nullptr;
     for (const Prefix& p : ifs_[oif].addrs) {
         if (p.family != f) continue;
         if (!first) first = &p.addr;
-        if (matches(connected(p), f, nh)) return p.addr;
+        if (matches(p, f, nh)) return p.addr;
     }
     if (first) return *first;
     return std::nullopt;
