@@ -233,7 +233,6 @@ bool Compiler::is_transport(Sel s) {
 
 void Compiler::add_match(Match m, std::string text) {
     if (m.width > 0 && m.width <= 8) {
-        m.small = true;
         m.v64 = get_be(m.value.b.data(), m.width);
         m.hi64 = get_be(m.hi.b.data(), m.width);
         m.mask64 = m.masked ? get_be(m.mask.b.data(), m.width) : ~uint64_t(0);

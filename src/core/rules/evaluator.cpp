@@ -2,6 +2,14 @@
 // net/netfilter/nf_tables_core.c does: matches break a rule, a verdict ends
 // the chain, jump pushes, goto replaces, return pops, the end of the base
 // chain applies its policy. No allocation unless a Trace is given.
+//
+// How a rule is run (ChainWalk::run): its leading matches of one selector
+// of 8 bytes or less (most matches) are ScalarTests, compared as integers
+// from a dense array; if one fails, the rule is done (nothing counted, no
+// statement run). Otherwise its RuleHead says what is left: nothing, a lone
+// accept or drop (decided on the spot), or the rest of its ops, run by
+// RuleRun::run (other matches, set lookups, statements). Everything else
+// compares key bytes (IPv6 addresses, concatenations, dynamic sets).
 #include <algorithm>
 #include <cstring>
 

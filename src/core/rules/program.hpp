@@ -35,8 +35,6 @@ struct Match {
     std::array<detail::Sel, kMaxConcat> sel{};
     uint8_t nsel = 0;
     uint8_t width = 0;  // bytes of the (concatenated) key
-    // Keys of 8 bytes or less are compared as integers (most matches).
-    bool small = false;
     // A comparison (eq .. not_range) of one selector of 8 bytes or less:
     // evaluated on the selector loaded as an integer (load_scalar() in
     // evaluator.cpp), with no key bytes built. Set by add_match().
@@ -44,6 +42,8 @@ struct Match {
     // A lookup (lookup, not_lookup) of one selector of 8 bytes or less in a
     // set with integer keys (Set::ints). Set by Compiler::integer_keys().
     bool scalar_lookup = false;
+    // value, hi and mask read as big-endian integers (keys of 8 bytes or
+    // less; `ct count`: v64 is the limit)
     uint64_t v64 = 0, hi64 = 0, mask64 = ~uint64_t(0);
     MatchOp op = MatchOp::eq;
     bool masked = false;
