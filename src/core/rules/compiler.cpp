@@ -40,6 +40,7 @@ Program Compiler::run() {
         }
     }
     integer_keys();
+    rule_heads();
     check_loops();
     check_hooks();
     register_hooks();
@@ -145,18 +146,37 @@ void Compiler::compile_rule(TableAst& t, ChainAst& c, uint32_t cid, RuleAst& r) 
             compile_stmt(t, c, cid, st);
         }
     }
-    RuleHead head{rid, rule.first_test, rule.ntests, Tail::ops};
-    if (rule.ntests == rule.ops.size()) {
-        head.tail = Tail::matched;
-    } else if (rule.ntests + 1 == rule.ops.size() && !rule.ops.back().is_match) {
-        const Stmt& last = p_.stmts[rule.ops.back().index];
-        if (last.k == Stmt::K::verdict && last.verdict.k == Verdict_::K::accept) head.tail = Tail::accept;
-        if (last.k == Stmt::K::verdict && last.verdict.k == Verdict_::K::drop) head.tail = Tail::drop;
-    }
     p_.rules.push_back(std::move(rule));
     p_.rule_info.push_back(std::move(info));
     p_.chains[cid].rules.push_back(rid);
-    p_.chains[cid].heads.push_back(head);
+}
+
+void Compiler::rule_heads() {
+    for (Chain& ch : p_.chains) {
+        for (uint32_t rid : ch.rules) {
+            Rule& r = p_.rules[rid];
+            // the leading matches that are scalar comparisons or lookups in
+            // static integer-keyed sets (dynamic flags are final by now)
+            r.first_test = uint32_t(p_.tests.size());
+            r.ntests = 0;
+            for (const Op& op : r.ops) {
+                if (!op.is_match) break;
+                const Match& m = p_.matches[op.index];
+                if (!m.scalar && !(m.scalar_lookup && !p_.sets[m.set].dynamic)) break;
+                p_.tests.push_back(ScalarTest{m.mask64, m.v64, m.hi64, m.sel[0], m.op, m.set});
+                ++r.ntests;
+            }
+            RuleHead head{rid, r.first_test, r.ntests, Tail::ops};
+            if (r.ntests == r.ops.size()) {
+                head.tail = Tail::matched;
+            } else if (r.ntests + 1 == r.ops.size() && !r.ops.back().is_match) {
+                const Stmt& last = p_.stmts[r.ops.back().index];
+                if (last.k == Stmt::K::verdict && last.verdict.k == Verdict_::K::accept) head.tail = Tail::accept;
+                if (last.k == Stmt::K::verdict && last.verdict.k == Verdict_::K::drop) head.tail = Tail::drop;
+            }
+            ch.heads.push_back(head);
+        }
+    }
 }
 
 uint8_t Compiler::sel_proto(Sel s) {
@@ -238,12 +258,6 @@ void Compiler::add_match(Match m, std::string text) {
         m.mask64 = m.masked ? get_be(m.mask.b.data(), m.width) : ~uint64_t(0);
         m.scalar = m.nsel == 1 && m.sel[0] != Sel::ip6_saddr && m.sel[0] != Sel::ip6_daddr &&
                    m.op >= MatchOp::eq && m.op <= MatchOp::not_range;
-    }
-    // a scalar match with only scalar matches before it joins the rule's tests
-    if (m.scalar && cur_->ntests == cur_->ops.size()) {
-        if (cur_->ntests == 0) cur_->first_test = uint32_t(p_.tests.size());
-        p_.tests.push_back(ScalarTest{m.mask64, m.v64, m.hi64, m.sel[0], m.op});
-        ++cur_->ntests;
     }
     p_.matches.push_back(m);
     cur_->ops.push_back(Op{true, uint32_t(p_.matches.size() - 1)});

@@ -71,6 +71,8 @@ private:
     void finish_set(Set& s, bool is_map, Loc loc);
     // Once every set and rule is compiled: Set::ints and Match::scalar_lookup.
     void integer_keys();
+    // Then each rule's leading tests (Program::tests) and its chain's RuleHead.
+    void rule_heads();
 
     uint32_t compile_data(const Val& dv, Type data_type, uint32_t owner_chain, const TableAst& t,
                           const std::string& what);

@@ -4,8 +4,8 @@
 // chain applies its policy. No allocation unless a Trace is given.
 //
 // How a rule is run (ChainWalk::run): its leading matches of one selector
-// of 8 bytes or less (most matches) are ScalarTests, compared as integers
-// from a dense array; if one fails, the rule is done (nothing counted, no
+// of 8 bytes or less (most matches) are ScalarTests, compared or looked up
+// in a static set as integers, from a dense array; if one fails, the rule is done (nothing counted, no
 // statement run). Otherwise its RuleHead says what is left: nothing, a lone
 // accept or drop (decided on the spot), or the rest of its ops, run by
 // RuleRun::run (other matches, set lookups, statements). Everything else
@@ -292,9 +292,9 @@ bool set_lookup(const Set& s, const uint8_t* k, uint32_t* data) {
 // Static elements first, then those rules added (dynamic sets).
 bool in_set(const Program& p, const RuntimeState& st, uint32_t set, const uint8_t* k, int64_t now);
 
-// A scalar match (Match::scalar): most matches, e.g. `ct state ...`,
-// `iifname ...`, `tcp dport 22`, `ip saddr 10.0.0.0/8`.
-[[gnu::always_inline]] inline bool scalar_test(const ScalarTest& t, const EvalContext& c) {
+// A ScalarTest: most matches, e.g. `ct state ...`, `iifname ...`,
+// `tcp dport 22`, `ip saddr 10.0.0.0/8`, `ip saddr @blocklist`.
+[[gnu::always_inline]] inline bool scalar_test(const Program& p, const ScalarTest& t, const EvalContext& c) {
     uint64_t x = 0;
     if (t.sel == Sel::ct_state) x = ct_state_bit(c);  // the most common match, without the call
     else if (!load_scalar(t.sel, c, &x)) return false;
@@ -308,12 +308,14 @@ bool in_set(const Program& p, const RuntimeState& st, uint32_t set, const uint8_
     case MatchOp::ge: return x >= t.lo;
     case MatchOp::range: return x >= t.lo && x <= t.hi;
     case MatchOp::not_range: return x < t.lo || x > t.hi;
-    default: return false;  // not scalar (add_match() only marks the operators above)
+    case MatchOp::lookup: return set_lookup_int(p.sets[t.set], x, nullptr);
+    case MatchOp::not_lookup: return !set_lookup_int(p.sets[t.set], x, nullptr);
+    default: return false;  // never a ScalarTest (Compiler::rule_heads())
     }
 }
 
 bool eval_match(const Program& p, const Match& m, const EvalContext& c, const RuntimeState& st) {
-    if (m.scalar) return scalar_test(ScalarTest{m.mask64, m.v64, m.hi64, m.sel[0], m.op}, c);
+    if (m.scalar) return scalar_test(p, ScalarTest{m.mask64, m.v64, m.hi64, m.sel[0], m.op, 0}, c);
     if (m.scalar_lookup && !p.sets[m.set].dynamic) {  // e.g. `ip saddr @blocklist`, `tcp dport { 80, 443 }`
         uint64_t x = 0;
         if (!load_scalar(m.sel[0], c, &x)) return false;
@@ -715,7 +717,7 @@ struct ChainWalk {
                 // rules are only those and a verdict, and most fail there).
                 const ScalarTest* tests = all_tests + h.first_test;
                 uint32_t held = 0;
-                while (held < h.ntests && scalar_test(tests[held], ctx)) ++held;
+                while (held < h.ntests && scalar_test(p, tests[held], ctx)) ++held;
                 RuleEnd e;
                 if (held < h.ntests) {
                     e.failed = int(held);  // nothing counted, nothing done

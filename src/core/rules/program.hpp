@@ -52,14 +52,17 @@ struct Match {
     uint32_t set = 0;   // for lookups
 };
 
-// A scalar match (Match::scalar) in 32 bytes: the leading matches of every
-// rule are copied here (Program::tests, Rule::first_test), so that walking a
-// chain reads a few dense cache lines instead of a Match (three 40-byte
-// keys) per rule.
+// A match on one selector of 8 bytes or less in 32 bytes: a comparison
+// (Match::scalar) or a lookup in a static set with integer keys
+// (Match::scalar_lookup). The leading such matches of every rule are copied
+// here (Program::tests, Rule::first_test) by Compiler::rule_heads(), so that
+// walking a chain reads a few dense cache lines instead of a Match (three
+// 40-byte keys) per rule.
 struct ScalarTest {
     uint64_t mask = ~uint64_t(0), lo = 0, hi = 0;  // Match::mask64, v64, hi64
     detail::Sel sel{};
     MatchOp op = MatchOp::eq;
+    uint32_t set = 0;  // lookups
 };
 
 struct Verdict_ {
@@ -118,8 +121,8 @@ struct Op {
 
 struct Rule {
     uint32_t chain = 0;
-    // ops[0, ntests) are scalar matches, copied in Program::tests from
-    // first_test on; the evaluator runs them there and the rest from ops.
+    // ops[0, ntests) are matches copied as ScalarTests in Program::tests
+    // from first_test on; the evaluator runs them there and the rest from ops.
     uint32_t first_test = 0;
     uint32_t ntests = 0;
     std::vector<Op> ops;
