@@ -106,3 +106,17 @@ BOOST_AUTO_TEST_CASE(many_sources_grow_the_table_and_stay_findable) {
     BOOST_TEST(at(rs, st, tcp("10.1.5.17", 1, "10.0.0.9", uint16_t(1000 + 1267 % 7)), 1) == Verdict::drop);
     BOOST_TEST(at(rs, st, tcp("10.1.5.17", 1, "10.0.0.9", uint16_t(1000 + (1267 + 1) % 7)), 1) == Verdict::accept);
 }
+
+// A set becomes dynamic when a rule adds to it, even a rule after the one
+// that looks it up: that lookup must still see the added elements (static
+// sets are searched apart, as integers, Compiler::rule_heads()).
+BOOST_AUTO_TEST_CASE(lookup_before_the_rule_that_adds_sees_added_elements) {
+    auto rs = load("table inet t {\nset a { type ipv4_addr; flags timeout; timeout 10s; }\n"
+                   "chain c { type filter hook input priority 0;\nip saddr @a drop\nadd @a { ip saddr }\n}\n}\n");
+    RuntimeState st(rs);
+    auto p = tcp("10.0.0.1", 1, "10.0.0.9", 22);
+    BOOST_TEST(at(rs, st, p, 0) == Verdict::accept);  // not yet in @a: added
+    BOOST_TEST(at(rs, st, p, kSecond) == Verdict::drop);
+    BOOST_TEST(at(rs, st, tcp("10.0.0.2", 1, "10.0.0.9", 22), kSecond) == Verdict::accept);
+    BOOST_TEST(at(rs, st, p, 12 * kSecond) == Verdict::accept);  // expired: added again
+}
