@@ -7,7 +7,8 @@
 //   input:      chains, NAT SRC (+100, nat chains), confirm (INT_MAX)
 //   forward:    chains
 //   postrouting: chains, NAT SRC (+100), confirm (INT_MAX)
-//   output (the firewall's own packets): conntrack (-200), NAT DST (-100),
+//   output (the firewall's own packets): the socket's route first (the
+//               chains see its oif), conntrack (-200), NAT DST (-100),
 //               chains, reroute, then postrouting.
 //
 // nat-type chains do not run at their own priority: nf_nat_register_fn()
@@ -445,6 +446,13 @@ struct Engine::Impl final : ct::Observer {
         if (prep.local_src) {
             w.rec.hook = Hook::output;
             w.rec.has_hook = true;
+            // The socket's route comes first: __ip_local_out() runs LOCAL_OUT
+            // with out = skb_dst(skb)->dev (net/ipv4/ip_output.c; IPv6 the
+            // same in __ip6_local_out()), so output chains see the oif; the
+            // routing step after the hook re-routes (NAT may have changed
+            // the destination, ip_route_me_harder()).
+            w.ctx.oif = prep.oif;
+            w.rec.oif = w.ctx.oif;
             ok = run_path(plans[size_t(Path::local_out)][fam], w);
         } else {
             w.ctx.iif = prep.iif;

@@ -271,3 +271,22 @@ BOOST_AUTO_TEST_CASE(own_packets_walk_output_then_routing_then_postrouting) {
     BOOST_TEST((r3.verdict == Verdict::accept));
     BOOST_TEST((r3.ct == CtState::new_));
 }
+
+BOOST_AUTO_TEST_CASE(output_chains_see_the_routed_oif) {
+    // __ip_local_out() passes the route's device to LOCAL_OUT: `oifname`
+    // matches in an output chain, for the interface the destination routes to.
+    Harness h(R"(table inet t {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		oifname "wan0" tcp dport 25 drop
+		oifname "lan0" tcp dport 25 accept
+		tcp dport 25 drop
+	}
+})");
+    const Rec to_wan = h.send(tcp4("203.0.113.1", kSrv, 40000, 25, SYN, 1000));
+    BOOST_TEST((to_wan.verdict == Verdict::drop));
+    BOOST_REQUIRE(to_wan.rule != rules::kNoRule);
+    BOOST_TEST(h.line_of(to_wan.rule) == 4u);
+    const Rec to_lan = h.send(tcp4("192.168.1.1", kLan, 40001, 25, SYN, 1000));
+    BOOST_TEST((to_lan.verdict == Verdict::accept));
+}
