@@ -350,9 +350,16 @@ private:
     static constexpr uint32_t kNoTcp = 0xffffffff;
     static constexpr uint32_t kNil = 0xffffffff;  // end of a hash chain
     static const TcpTrack kEmptyTcp;
+    TcpTrack no_tcp_;  // what a non-TCP entry's detail::Conn::tcp binds to (only TCP's tracker uses it)
 
     Tuple tuple_at(const Slot& s, int d) const;
     bool tuple_is(const Slot& s, int d, const Tuple& t) const;
+    // The lookup of a packet's own tuple in in(): find_hashed() without
+    // building a Tuple for IPv4 packets (see table.cpp).
+    struct V4Key;
+    bool key_is(const Slot& s, int d, const V4Key& k) const;
+    bool packet_is(const Slot& s, int d, const Packet& pkt) const;
+    EntryId find_packet(const Packet& pkt, CtDir* dir) const;
     void store_tuple(Slot& s, int d, const Tuple& t);
 
     EntryId alloc_entry();

@@ -259,6 +259,87 @@ EntryId Table::find_hashed(const Tuple& t, uint64_t tuple_hash, CtDir* dir) cons
     return kNoEntry;
 }
 
+// A packet's original-direction tuple in the slot's inline form: the two
+// IPv4 addresses as one 8-byte word and the two ports (as tuple_of() sets
+// them) as one 4-byte word, laid out as Slot::addr[2d..2d+1] and
+// Slot::port[2d..2d+1], so that a compare is two word compares.
+struct Table::V4Key {
+    uint64_t addrs;
+    uint32_t ports;
+    uint8_t proto;
+    const Packet* pkt;  // for the compare with a pooled slot (needs the whole Tuple)
+};
+
+// Rare: a pooled slot (IPv6, or an address wider than 4 bytes) matches an
+// IPv4 key only if the tuple in that direction is plain IPv4 after all.
+// Out of line: the common compare stays small enough to inline.
+[[gnu::noinline]] bool Table::packet_is(const Slot& s, int d, const Packet& pkt) const {
+    Tuple t;
+    tuple_of(pkt, &t);
+    return tuple_is(s, d, t);
+}
+
+bool Table::key_is(const Slot& s, int d, const V4Key& k) const {
+    if (s.pooled) [[unlikely]]
+        return packet_is(s, d, *k.pkt);
+    // An inline slot holds IPv4 tuples in both directions (store_tuple()).
+    uint64_t addrs;
+    uint32_t ports;
+    std::memcpy(&addrs, &s.addr[2 * d], 8);
+    std::memcpy(&ports, &s.port[2 * d], 4);
+    return addrs == k.addrs && ports == k.ports && s.proto[d] == k.proto;
+}
+
+namespace {
+// find_packet()'s general case, out of line so that the IPv4 path saves few
+// registers.
+[[gnu::noinline]] EntryId find_tuple_of(const Table& table, const Packet& pkt, CtDir* dir) {
+    Tuple t;
+    tuple_of(pkt, &t);
+    return table.find_hashed(t, pkt.prep.done ? pkt.prep.ct_key : hash(t), dir);
+}
+}  // namespace
+
+// find_hashed(tuple_of(pkt), hash) as in() needs it on every packet. For an
+// IPv4 packet whose hash Engine::prepare() already computed, the chain walk
+// compares the slots' inline words with the packet's fields directly: no
+// 40-byte Tuple is built for a lookup that usually hits. Anything else
+// (IPv6, an unprepared packet) goes through a Tuple.
+EntryId Table::find_packet(const Packet& pkt, CtDir* dir) const {
+    if (pkt.family != Family::ipv4 || !pkt.prep.done || !v4_inline(pkt.src) || !v4_inline(pkt.dst))
+        return find_tuple_of(*this, pkt, dir);
+    uint16_t port[2] = {0, 0};
+    switch (pkt.l4proto) {  // the ports of tuple_of()
+        case proto::tcp:
+        case proto::udp:
+        case proto::udplite:
+        case proto::sctp:
+            port[0] = pkt.sport;
+            port[1] = pkt.dport;
+            break;
+        case proto::icmp:
+        case proto::icmpv6:
+            port[0] = pkt.icmp_id;
+            port[1] = uint16_t(pkt.icmp_type << 8 | pkt.icmp_code);
+            break;
+        default:
+            break;
+    }
+    const uint32_t addr[2] = {load4(pkt.src), load4(pkt.dst)};
+    V4Key k{0, 0, pkt.l4proto, &pkt};
+    std::memcpy(&k.addrs, addr, 8);
+    std::memcpy(&k.ports, port, 4);
+    const Head& h = buckets_[uint32_t(pkt.prep.ct_key) & bucket_mask_];
+    if (h.tcp != kNoTcp) prefetch(&tcp_[h.tcp]);  // as find_hashed()
+    for (uint32_t node = h.node; node != kNil; node = slots_[node >> 1].next[node & 1]) {
+        if (key_is(slots_[node >> 1], int(node & 1), k)) {
+            *dir = (node & 1) ? CtDir::reply : CtDir::original;
+            return node >> 1;
+        }
+    }
+    return kNoEntry;
+}
+
 bool Table::tuple_taken(const Tuple& t, EntryId ignored) const {
     // nf_conntrack_tuple_taken(): an entry with the same original tuple is
     // the same flow and does not count.
@@ -445,7 +526,7 @@ bool Table::early_drop(const Tuple& t, Nanos now, Observer& obs) {
 
 namespace {
 
-Outcome dispatch(detail::Conn& en, bool confirmed, CtDir dir, const Packet& pkt, Nanos now,
+inline Outcome dispatch(detail::Conn& en, bool confirmed, CtDir dir, const Packet& pkt, Nanos now,
                  bool checksum_bad, const Config& cfg) {
     switch (en.proto) {
         case proto::tcp:
@@ -467,8 +548,7 @@ Outcome dispatch(detail::Conn& en, bool confirmed, CtDir dir, const Packet& pkt,
 
 Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) {
     reap();
-    Tuple t;
-    if (!tuple_of(pkt, &t)) {  // resolve_normal_ct(): can't get tuple
+    if (!pkt.ok() || !pkt.has_l4) {  // resolve_normal_ct(): can't get tuple (tuple_of() fails)
         counters_.invalid++;
         return invalid_result();
     }
@@ -482,7 +562,7 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
             counters_.invalid++;
             return invalid_result();
         }
-        if (t.proto == proto::icmp) {
+        if (pkt.l4proto == proto::icmp) {
             if (pkt.icmp_type > kNrIcmpTypes) {
                 counters_.invalid++;
                 return invalid_result();
@@ -501,9 +581,12 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
     for (int attempt = 0; attempt < 2; ++attempt) {
         counters_.searched++;
         CtDir dir = CtDir::original;
-        // A prepared packet carries the hash of this very tuple (Engine::prepare()).
-        const EntryId e = find_hashed(t, pkt.prep.done ? pkt.prep.ct_key : hash(t), &dir);
-        if (e == kNoEntry) return new_entry(pkt, t, now, checksum_bad, obs);
+        const EntryId e = find_packet(pkt, &dir);
+        if (e == kNoEntry) {
+            Tuple t;
+            tuple_of(pkt, &t);
+            return new_entry(pkt, t, now, checksum_bad, obs);
+        }
         counters_.found++;
 
         Slot& en = slots_[e];
@@ -513,8 +596,7 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
                                                              : CtState::new_;
         const TcpState tcp_before = tcp_state_of(en);
         const Nanos deadline_before = en.deadline;
-        TcpTrack none;
-        detail::Conn c{en.status, en.deadline, en.tcp != kNoTcp ? tcp_[en.tcp].t : none,
+        detail::Conn c{en.status, en.deadline, en.tcp != kNoTcp ? tcp_[en.tcp].t : no_tcp_,
                        en.first_ts, en.proto[0], en.port[1]};
         const Outcome o = dispatch(c, true, dir, pkt, now, checksum_bad, cfg_);
         sync_tcp_count(en, tcp_before);
@@ -581,7 +663,6 @@ Result Table::new_entry(const Packet& pkt, const Tuple& t, Nanos now, bool check
     store_tuple(en, 1, reply);
     en.first_ts = en.last_ts = now;
     en.deadline = now;
-    TcpTrack none;
     if (t.proto == proto::tcp) {
         if (!tcp_free_.empty()) {
             en.tcp = tcp_free_.back();
@@ -592,7 +673,7 @@ Result Table::new_entry(const Packet& pkt, const Tuple& t, Nanos now, bool check
             tcp_.emplace_back();
         }
     }
-    detail::Conn c{en.status, en.deadline, en.tcp != kNoTcp ? tcp_[en.tcp].t : none,
+    detail::Conn c{en.status, en.deadline, en.tcp != kNoTcp ? tcp_[en.tcp].t : no_tcp_,
                    en.first_ts, en.proto[0], en.port[1]};
     const Outcome o = dispatch(c, false, CtDir::original, pkt, now, checksum_bad, cfg_);
     if (o.kind != Outcome::accept && o.kind != Outcome::ignore) {

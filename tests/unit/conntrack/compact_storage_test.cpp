@@ -50,6 +50,32 @@ BOOST_AUTO_TEST_CASE(ipv4_tuple_with_bytes_past_the_fourth_is_not_confused_with_
     BOOST_TEST(fx.t->find(tuple(p)) != ct::kNoEntry);
 }
 
+// A reply tuple with an address wider than 4 bytes moves the entry's
+// addresses to the pool; its original direction is still plain IPv4, and a
+// prepared IPv4 packet (compared by its fields, not a Tuple) must find it.
+BOOST_AUTO_TEST_CASE(pooled_ipv4_entry_is_found_by_a_prepared_ipv4_packet) {
+    for (bool prepare : {true, false}) {
+        Fx fx;
+        fx.prepare = prepare;
+        fx.auto_confirm = false;
+        const Packet p = udp_pkt("10.1.2.3", 5000, "192.0.2.53", 53);
+        const auto r = fx.feed(p);
+        Tuple odd = inverse(tuple(p));
+        odd.dst.b[9] = 1;
+        fx.t->alter_reply(r.entry, odd);
+        BOOST_TEST(fx.t->confirm(r.entry, 1));
+        const auto again = fx.feed(p);
+        BOOST_TEST(again.entry == r.entry);
+        BOOST_TEST(again.dir == CtDir::original);
+        BOOST_TEST(again.state == CtState::new_);
+        // and the plain reply tuple is no longer the entry's
+        const auto back = fx.feed(udp_pkt("192.0.2.53", 53, "10.1.2.3", 5000));
+        BOOST_TEST(back.entry != r.entry);
+        BOOST_TEST(back.unconfirmed);
+        BOOST_TEST(fx.t->check() == "");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(nat_reply_of_an_ipv6_entry_is_stored_and_found) {
     Fx fx;
     fx.auto_confirm = false;

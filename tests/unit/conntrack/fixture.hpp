@@ -142,6 +142,7 @@ struct Fx {
     std::optional<ct::Table> t;
     Nanos now = 1000 * kSecond;
     bool auto_confirm = true;
+    bool prepare = true;  // as Engine::prepare(): packets carry their tuple's hash (ct_key)
 
     explicit Fx(Config c = {}, uint32_t htable = ct::kDefaultHtableSize) : cfg(c) {
         t.emplace(cfg, htable);
@@ -149,7 +150,13 @@ struct Fx {
 
     ct::Result feed(const Packet& p, bool checksum_ok = true) {
         t->advance(now, obs);
-        ct::Result r = t->in(p, now, checksum_ok, obs);
+        Packet q = p;
+        if (prepare) {
+            Tuple x;
+            q.prep.done = true;
+            if (tuple_of(q, &x)) q.prep.ct_key = hash(x);
+        }
+        ct::Result r = t->in(q, now, checksum_ok, obs);
         if (r.unconfirmed && auto_confirm) t->confirm(r.entry, 7);
         return r;
     }

@@ -2,6 +2,7 @@
 // table full, reopen, RST kills, timeouts, discards, NAT clashes), the
 // table stays consistent. Seeded: the same run every time.
 #include <random>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -16,7 +17,9 @@ struct Counting final : ct::Observer {
     uint64_t ended = 0;
     Nanos last_when = 0;
     bool order_ok = true;
-    void on_flow_end(const ct::FlowInfo&, ct::EndReason why, Nanos when) override {
+    std::vector<uint64_t>* trace = nullptr;
+    void on_flow_end(const ct::FlowInfo& f, ct::EndReason why, Nanos when) override {
+        if (trace) trace->insert(trace->end(), {f.id, uint64_t(why), uint64_t(when), f.orig_pkts, f.reply_pkts});
         ++ended;
         if (why == ct::EndReason::timeout && when < last_when) order_ok = false;
         if (why == ct::EndReason::timeout) last_when = when;
@@ -51,7 +54,20 @@ Packet random_packet(std::mt19937& rng) {
     }
 }
 
-void run(uint32_t seed, uint64_t ct_max, uint32_t htable, bool liberal) {
+// As Engine::prepare(): the tuple's hash travels with the packet, and
+// Table::in() then compares IPv4 tuples without building one.
+Packet prepared(Packet p) {
+    Tuple t;
+    p.prep.done = true;
+    if (tuple_of(p, &t)) p.prep.ct_key = hash(t);
+    return p;
+}
+
+// Returns what happened (every packet's Result, every flow end) for
+// comparing runs.
+std::vector<uint64_t> run(uint32_t seed, uint64_t ct_max, uint32_t htable, bool liberal,
+                          bool prepare = true) {
+    std::vector<uint64_t> trace;
     Config cfg;
     cfg.ct_max = ct_max;
     cfg.tcp_be_liberal = liberal;
@@ -59,14 +75,17 @@ void run(uint32_t seed, uint64_t ct_max, uint32_t htable, bool liberal) {
     cfg.tcp_syn_sent = 5;
     ct::Table t(cfg, htable);
     Counting obs;
+    obs.trace = &trace;
     std::mt19937 rng(seed);
     Nanos now = 1000 * kSecond;
     uint64_t made = 0;
     for (int i = 0; i < 20000; ++i) {
         now += Nanos(rng() % 400) * 1000 * 1000;  // up to 0.4 s apart
         t.advance(now, obs);
-        const Packet p = random_packet(rng);
+        const Packet p = prepare ? prepared(random_packet(rng)) : random_packet(rng);
         const ct::Result r = t.in(p, now, rng() % 50 != 0, obs);
+        trace.insert(trace.end(), {uint64_t(r.state), uint64_t(r.dir), r.entry, r.unconfirmed,
+                                   r.table_full, r.ignored, uint64_t(r.tcp_state)});
         if (r.entry != ct::kNoEntry) BOOST_TEST_REQUIRE(t.valid(r.entry));
         if (r.unconfirmed) {
             ++made;
@@ -112,6 +131,7 @@ void run(uint32_t seed, uint64_t ct_max, uint32_t htable, bool liberal) {
     BOOST_TEST(c.destroyed == before);
     BOOST_TEST(t.size() == 0u);
     BOOST_TEST(t.check() == "");
+    return trace;
 }
 
 }  // namespace
@@ -124,4 +144,20 @@ BOOST_AUTO_TEST_CASE(random_traffic_under_table_pressure_keeps_the_table_consist
 
 BOOST_AUTO_TEST_CASE(random_traffic_with_be_liberal_keeps_the_table_consistent) {
     run(3, 40, 1, true);
+}
+
+// in() looks a prepared IPv4 packet up by its fields (Table::find_packet()),
+// any other through a Tuple: both must see the same table.
+BOOST_AUTO_TEST_CASE(prepared_and_unprepared_packets_are_tracked_alike) {
+    for (uint32_t seed : {1u, 2u}) {
+        const uint64_t ct_max = seed == 2 ? 24 : 0;
+        const uint32_t htable = seed == 2 ? 4096 : ct::kDefaultHtableSize;
+        const auto a = run(seed, ct_max, htable, false, true);
+        const auto b = run(seed, ct_max, htable, false, false);
+        BOOST_TEST_REQUIRE(a.size() == b.size());
+        size_t first_diff = a.size();
+        for (size_t i = 0; i < a.size() && first_diff == a.size(); ++i)
+            if (a[i] != b[i]) first_diff = i;
+        BOOST_TEST(first_diff == a.size(), "seed " << seed << ": traces differ at " << first_diff);
+    }
 }
