@@ -365,6 +365,7 @@ private:
     EntryId alloc_entry();
     void free_entry(EntryId e);
     void hash_insert(EntryId e);
+    void hash_insert(EntryId e, const uint64_t (&tuple_hash)[2]);  // hashes of its two tuples known
     void hash_remove(EntryId e);
     uint32_t bucket_of(const Tuple& t) const;
     void maybe_grow();
@@ -410,6 +411,10 @@ private:
     std::vector<Timer> heap_;        // min-heap on (key, id); ids compared modulo 2^32
     std::vector<EntryId> dying_;     // killed entries whose slot is freed at the next call
     std::vector<EntryId> scratch_;   // early_drop victims
+    // The unconfirmed entry in() made last and its original tuple's hash
+    // (the packet's prepared ct_key): confirm() does not hash it again.
+    EntryId pending_ = kNoEntry;
+    uint64_t pending_hash_ = 0;
     size_t confirmed_ = 0;
     size_t unconfirmed_ = 0;
     uint64_t next_id_ = 1;

@@ -208,9 +208,14 @@ void Table::reap() {
 uint32_t Table::bucket_of(const Tuple& t) const { return uint32_t(hash(t)) & bucket_mask_; }
 
 void Table::hash_insert(EntryId e) {
+    const uint64_t h[2] = {hash(tuple_at(slots_[e], 0)), hash(tuple_at(slots_[e], 1))};
+    hash_insert(e, h);
+}
+
+void Table::hash_insert(EntryId e, const uint64_t (&tuple_hash)[2]) {
     Slot& en = slots_[e];
     for (uint32_t d = 0; d < 2; ++d) {
-        const uint32_t b = bucket_of(tuple_at(en, int(d)));
+        const uint32_t b = uint32_t(tuple_hash[d]) & bucket_mask_;
         en.next[d] = buckets_[b].node;
         buckets_[b] = Head{e * 2 + d, en.tcp};  // at the head, as hlist_nulls_add_head_rcu()
     }
@@ -683,6 +688,8 @@ Result Table::new_entry(const Packet& pkt, const Tuple& t, Nanos now, bool check
     }
     unconfirmed_++;
     en.id = next_id_++;
+    pending_ = pkt.prep.done ? e : kNoEntry;  // the prepared hash is hash(t)
+    pending_hash_ = pkt.prep.ct_key;
     if (o.refresh) {
         en.deadline = now + o.timeout;
         account(en, CtDir::original, pkt, now);
@@ -757,8 +764,13 @@ void Table::alter_reply(EntryId e, const Tuple& new_reply) { store_tuple(slots_[
 bool Table::confirm(EntryId e, uint32_t rule) {
     Slot& en = slots_[e];
     unconfirmed_--;
+    // Each tuple is hashed once for the clash check and the insert (the
+    // original one not at all when in() kept the packet's hash).
+    const Tuple orig = tuple_at(en, 0), reply = tuple_at(en, 1);
+    const uint64_t h[2] = {e == pending_ ? pending_hash_ : hash(orig), hash(reply)};
+    pending_ = kNoEntry;
     // __nf_conntrack_confirm(): a clash when either tuple is in the table.
-    if (find(tuple_at(en, 0)) != kNoEntry || find(tuple_at(en, 1)) != kNoEntry) {
+    if (find_hashed(orig, h[0]) != kNoEntry || find_hashed(reply, h[1]) != kNoEntry) {
         counters_.insert_failed++;
         free_entry(e);
         return false;
@@ -769,7 +781,7 @@ bool Table::confirm(EntryId e, uint32_t rule) {
     en.rule = rule;
     en.confirmed = true;
     en.status |= st::confirmed;
-    hash_insert(e);
+    hash_insert(e, h);
     timer_push(e, en.deadline);
     count_entry(en, +1);
     counters_.new_++;
@@ -777,6 +789,7 @@ bool Table::confirm(EntryId e, uint32_t rule) {
 }
 
 void Table::discard(EntryId e) {
+    if (e == pending_) pending_ = kNoEntry;
     unconfirmed_--;
     counters_.discarded++;
     free_entry(e);
@@ -788,6 +801,7 @@ void Table::set_status_bits(EntryId e, uint32_t bits) { slots_[e].status |= bits
 
 void Table::finish(Nanos end, Observer& obs) {
     reap();
+    pending_ = kNoEntry;
     // The id order is sorted in the timer heap's storage (no timer fires any
     // more): every confirmed entry has an element there, so it holds them all
     // without a new allocation (a 1M-entry table would need 16 MB more at its
