@@ -82,6 +82,7 @@
 #include <cstddef>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -352,7 +353,22 @@ private:
     static const TcpTrack kEmptyTcp;
     TcpTrack no_tcp_;  // what a non-TCP entry's detail::Conn::tcp binds to (only TCP's tracker uses it)
 
-    Tuple tuple_at(const Slot& s, int d) const;
+    // Inline: the engine reads an entry's tuple on every packet (entry_tuple()).
+    Tuple tuple_at(const Slot& s, int d) const {
+        Tuple t;
+        t.family = s.family[d];
+        t.proto = s.proto[d];
+        t.sport = s.port[2 * d];
+        t.dport = s.port[2 * d + 1];
+        if (s.pooled) [[unlikely]] {
+            t.src = pool_[s.addr[0]][2 * d];
+            t.dst = pool_[s.addr[0]][2 * d + 1];
+        } else {
+            std::memcpy(t.src.b.data(), &s.addr[2 * d], 4);
+            std::memcpy(t.dst.b.data(), &s.addr[2 * d + 1], 4);
+        }
+        return t;
+    }
     bool tuple_is(const Slot& s, int d, const Tuple& t) const;
     // The lookup of a packet's own tuple in in(): find_hashed() without
     // building a Tuple for IPv4 packets (see table.cpp).

@@ -100,22 +100,6 @@ Tuple detail::TuplePair::operator[](size_t d) const {
     return table->tuple_at(table->slots_[slot], int(d));
 }
 
-Tuple Table::tuple_at(const Slot& s, int d) const {
-    Tuple t;
-    t.family = s.family[d];
-    t.proto = s.proto[d];
-    t.sport = s.port[2 * d];
-    t.dport = s.port[2 * d + 1];
-    if (s.pooled) {
-        t.src = pool_[s.addr[0]][2 * d];
-        t.dst = pool_[s.addr[0]][2 * d + 1];
-    } else {
-        std::memcpy(t.src.b.data(), &s.addr[2 * d], 4);
-        std::memcpy(t.dst.b.data(), &s.addr[2 * d + 1], 4);
-    }
-    return t;
-}
-
 // Tuple equality against the stored form (the lookup's compare).
 bool Table::tuple_is(const Slot& s, int d, const Tuple& t) const {
     if (s.port[2 * d] != t.sport || s.port[2 * d + 1] != t.dport || s.proto[d] != t.proto ||
