@@ -451,7 +451,7 @@ void Table::kill(EntryId e, EndReason why, Nanos when, Observer& obs) {
     obs.on_flow_end(flow_info(e), why, when);
 }
 
-void Table::advance(Nanos now, Observer& obs) {
+void Table::advance_due(Nanos now, Observer& obs) {
     reap();
     // nf_ct_is_expired(): gone once its deadline is reached.
     while (!heap_.empty() && heap_.front().key <= now) {
