@@ -294,7 +294,7 @@ namespace {
 // compares the slots' inline words with the packet's fields directly: no
 // 40-byte Tuple is built for a lookup that usually hits. Anything else
 // (IPv6, an unprepared packet) goes through a Tuple.
-EntryId Table::find_packet(const Packet& pkt, CtDir* dir) const {
+[[gnu::always_inline]] inline EntryId Table::find_packet(const Packet& pkt, CtDir* dir) const {
     if (pkt.family != Family::ipv4 || !pkt.prep.done || !v4_inline(pkt.src) || !v4_inline(pkt.dst))
         return find_tuple_of(*this, pkt, dir);
     uint16_t port[2] = {0, 0};
