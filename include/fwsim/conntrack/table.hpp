@@ -403,7 +403,7 @@ private:
                      Observer& obs);
     Result icmp_error(const Packet& pkt);
     TcpState tcp_state_of(const Slot& s) const { return s.tcp != kNoTcp ? tcp_[s.tcp].t.state : TcpState::none; }
-    void sync_tcp_count(const Slot& en, TcpState before);
+    void sync_tcp_count(const Slot& en, TcpState before, TcpState now);
     void account(Slot& en, CtDir dir, const Packet& pkt, Nanos now);
     void reap();
     void count_entry(const Slot& en, int delta);

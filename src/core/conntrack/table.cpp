@@ -406,8 +406,7 @@ void Table::count_entry(const Slot& en, int delta) {
     if (en.proto[0] == proto::tcp) by_tcp_state_[size_t(tcp_state_of(en))] += delta;
 }
 
-void Table::sync_tcp_count(const Slot& en, TcpState before) {
-    const TcpState now = tcp_state_of(en);
+void Table::sync_tcp_count(const Slot& en, TcpState before, TcpState now) {
     if (!en.confirmed || en.dying || now == before) return;
     by_tcp_state_[size_t(before)]--;
     by_tcp_state_[size_t(now)]++;
@@ -583,12 +582,16 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
         const CtState state = dir == CtDir::reply              ? CtState::established
                               : (en.status & st::seen_reply) ? CtState::established
                                                              : CtState::new_;
-        const TcpState tcp_before = tcp_state_of(en);
+        // The TCP state is read through this pointer before and after the
+        // tracker: the compiler would reload the slab index and vector
+        // around the call for every tcp_state_of().
+        TcpTrack* const tcp = en.tcp != kNoTcp ? &tcp_[en.tcp].t : nullptr;
+        const TcpState tcp_before = tcp ? tcp->state : TcpState::none;
         const Nanos deadline_before = en.deadline;
-        detail::Conn c{en.status, en.deadline, en.tcp != kNoTcp ? tcp_[en.tcp].t : no_tcp_,
-                       en.first_ts, en.proto[0], en.port[1]};
+        detail::Conn c{en.status, en.deadline, tcp ? *tcp : no_tcp_, en.first_ts, en.proto[0], en.port[1]};
         const Outcome o = dispatch(c, true, dir, pkt, now, checksum_bad, cfg_);
-        sync_tcp_count(en, tcp_before);
+        const TcpState tcp_after = tcp ? tcp->state : TcpState::none;  // nothing below changes it
+        sync_tcp_count(en, tcp_before, tcp_after);
 
         if (o.kind == Outcome::reopen) {
             // "Reopened connection": nf_ct_kill() and -NF_REPEAT: the old
@@ -619,7 +622,7 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
         // nf_conntrack_in(): SEEN_REPLY after the tracker ran (also for
         // ignored packets).
         if (dir == CtDir::reply) en.status |= st::seen_reply;
-        r.tcp_state = tcp_state_of(en);
+        r.tcp_state = tcp_after;
         if (o.kill) kill(e, EndReason::closed, now, obs);  // nf_ct_kill_acct()
         return r;
     }
