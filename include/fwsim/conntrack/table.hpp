@@ -9,7 +9,9 @@
 // index, so that a lookup fetches the entry and its TCP state in parallel.
 // IPv4 addresses are inline, IPv6 ones in a side pool, TCP window state in a
 // side slab (TCP entries only); get() returns a view (Entry) that
-// materialises tuples on demand. Timers: a min-heap of 16-byte (key, id low
+// materialises tuples on demand. in() compares a prepared IPv4 packet's
+// fields with a slot's inline words (find_packet()); it builds a Tuple only
+// for a new entry, IPv6 or an unprepared packet. Timers: a min-heap of 16-byte (key, id low
 // 32 bits, slot) elements with lazy
 // updates: extending a deadline (the common case: every packet of a live
 // connection) costs nothing; an entry whose key comes up with a later
