@@ -14,15 +14,14 @@ RecordPipe::~RecordPipe() {
 
 void RecordPipe::on_packet(const PacketRecord& r) {
     Chunk& c = *cur_;
+    if (copy_ == Copy::record) {  // the summary counts read a few fields, not the packet
+        c.tallies.push_back({r.rule, r.chain, r.verdict, r.reason, r.ct_state, r.has_ct});
+        if (c.tallies.size() >= kChunkPackets) send();
+        return;
+    }
     if (c.n_packets == c.packets.size()) c.packets.emplace_back();
     Item& it = c.packets[c.n_packets++];
     it.rec = r;
-    if (copy_ == Copy::record) {  // the summary counts read neither the packet nor the error
-        it.rec.pkt = nullptr;
-        it.rec.error = {};
-        if (c.n_packets >= kChunkPackets) send();
-        return;
-    }
     it.pkt = *r.pkt;
     it.rec.pkt = &it.pkt;
     if (r.error.empty() || r.error.data() == r.pkt->error) {
@@ -73,6 +72,16 @@ void RecordPipe::run() {
         if (!c) return;
         // Each kind keeps its order; the sinks write each kind to its own file.
         for (size_t i = 0; i < c->n_packets; ++i) down_.on_packet(c->packets[i].rec);
+        for (const Tally& t : c->tallies) {
+            PacketRecord r;  // pkt stays null: nothing downstream reads the packet
+            r.rule = t.rule;
+            r.chain = t.chain;
+            r.verdict = t.verdict;
+            r.reason = t.reason;
+            r.ct_state = t.ct_state;
+            r.has_ct = t.has_ct;
+            down_.on_packet(r);
+        }
         for (const FlowRecord& f : c->flows) down_.on_flow(f);
         for (const TableStats& s : c->stats) down_.on_stats(s);
         c->clear();

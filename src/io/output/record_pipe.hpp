@@ -23,10 +23,10 @@ namespace fwsim {
 
 class RecordPipe final : public EngineObserver {
 public:
-    // What the downstream observer reads of a packet record beside its own
-    // fields: nothing (summary counts only: the record's `pkt` is null on
-    // the other side), the decoded packet (--verdicts), or the packet and
-    // its bytes (--write-pcap).
+    // What the downstream observer reads of a packet record: the fields the
+    // summary counts (Tally; the record's `pkt` is null on the other side),
+    // the whole record and the decoded packet (--verdicts), or also the
+    // packet's bytes (--write-pcap).
     enum class Copy { record, packet, frame };
     RecordPipe(EngineObserver& downstream, Copy copy);
     ~RecordPipe();  // stops the thread (records not yet delivered are dropped)
@@ -50,15 +50,29 @@ private:
         std::string error;             // the record's error text when it is not in pkt.error
         std::vector<uint8_t> frame;    // the packet's bytes, with copy_frames
     };
+    // Copy::record: what the summary counts read of a packet record (a
+    // PacketRecord is ~230 bytes, most of them NAT and log fields).
+    struct Tally {
+        uint32_t rule, chain;
+        Verdict verdict;
+        Reason reason;
+        CtState ct_state;
+        bool has_ct;
+    };
     struct Chunk {
-        Chunk() { packets.reserve(kChunkPackets); }  // never reallocated: items point into themselves
+        Chunk() {
+            packets.reserve(kChunkPackets);  // never reallocated: items point into themselves
+            tallies.reserve(kChunkPackets);
+        }
         std::vector<Item> packets;     // reused: capacities survive, no allocation in steady state
+        std::vector<Tally> tallies;    // instead of packets with Copy::record
         size_t n_packets = 0;
         std::vector<FlowRecord> flows;
         std::vector<TableStats> stats;
-        bool empty() const { return n_packets == 0 && flows.empty() && stats.empty(); }
+        bool empty() const { return n_packets == 0 && tallies.empty() && flows.empty() && stats.empty(); }
         void clear() {
             n_packets = 0;
+            tallies.clear();
             flows.clear();
             stats.clear();
         }

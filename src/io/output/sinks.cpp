@@ -121,6 +121,9 @@ Outputs::Outputs(const OutputOptions& opt, const Config& cfg, const rules::Rules
 Outputs::~Outputs() = default;
 
 void Outputs::on_packet(const PacketRecord& r) {
+    // Without verdicts and pcap output only these counts read the record:
+    // RecordPipe (Copy::record) carries just verdict, reason, has_ct,
+    // ct_state, rule and chain across to them.
     ++totals_.packets;
     switch (r.verdict) {
         case Verdict::accept: ++totals_.accepted; break;

@@ -17,13 +17,17 @@ struct Seen {
     std::string error;
     std::vector<uint8_t> frame;
     Verdict verdict;
+    Reason reason = Reason::none;
+    uint32_t rule = 0, chain = 0;
+    bool has_ct = false;
+    CtState ct_state = CtState::invalid;
 };
 
 class Recorder final : public EngineObserver {
 public:
     void on_packet(const PacketRecord& r) override {
         if (!r.pkt) {  // RecordPipe::Copy::record: the record's own fields only
-            packets.push_back({0, std::string(r.error), {}, r.verdict});
+            packets.push_back({0, std::string(r.error), {}, r.verdict, r.reason, r.rule, r.chain, r.has_ct, r.ct_state});
             return;
         }
         packets.push_back({r.pkt->index, std::string(r.error), {r.pkt->frame.begin(), r.pkt->frame.end()}, r.verdict});
@@ -92,7 +96,7 @@ BOOST_AUTO_TEST_CASE(every_record_arrives_in_order_with_its_own_copies) {
     BOOST_TEST(piped.stats == direct.stats);
 }
 
-BOOST_AUTO_TEST_CASE(record_copies_carry_the_verdict_but_not_the_packet) {
+BOOST_AUTO_TEST_CASE(record_copies_carry_the_counted_fields_but_not_the_packet) {
     // Without per-packet outputs the sinks only count verdicts: the pipe
     // copies the record and leaves the packet (and its bytes) behind.
     Recorder rec;
@@ -105,6 +109,10 @@ BOOST_AUTO_TEST_CASE(record_copies_carry_the_verdict_but_not_the_packet) {
             r.pkt = &p;
             r.verdict = i % 5 ? Verdict::accept : Verdict::drop;
             r.reason = i % 5 ? Reason::none : Reason::policy;
+            r.rule = uint32_t(i);
+            r.chain = uint32_t(i % 7);
+            r.has_ct = i % 3 != 0;
+            r.ct_state = i % 2 ? CtState::established : CtState::new_;
             r.error = "not copied";
             pipe.on_packet(r);
         }
@@ -114,7 +122,13 @@ BOOST_AUTO_TEST_CASE(record_copies_carry_the_verdict_but_not_the_packet) {
     for (size_t i = 0; i < rec.packets.size(); ++i) {
         BOOST_REQUIRE_EQUAL(rec.packets[i].index, 0u);  // no packet on the other side
         BOOST_REQUIRE(rec.packets[i].error.empty());
-        BOOST_REQUIRE(rec.packets[i].verdict == ((i + 1) % 5 ? Verdict::accept : Verdict::drop));
+        const uint64_t n = i + 1;
+        BOOST_REQUIRE(rec.packets[i].verdict == (n % 5 ? Verdict::accept : Verdict::drop));
+        BOOST_REQUIRE(rec.packets[i].reason == (n % 5 ? Reason::none : Reason::policy));
+        BOOST_REQUIRE_EQUAL(rec.packets[i].rule, uint32_t(n));
+        BOOST_REQUIRE_EQUAL(rec.packets[i].chain, uint32_t(n % 7));
+        BOOST_REQUIRE_EQUAL(rec.packets[i].has_ct, n % 3 != 0);
+        BOOST_REQUIRE(rec.packets[i].ct_state == (n % 2 ? CtState::established : CtState::new_));
     }
 }
 
