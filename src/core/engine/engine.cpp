@@ -139,13 +139,12 @@ struct Engine::Impl final : ct::Observer {
     // priorities per packet, and runs a whole path in one loop.
     struct HookStep {
         enum class Kind : uint8_t {
-            enter,         // the packet enters `hook` (the context says which hook rules run at)
             conntrack,     // nf_conntrack_in()
             nat,           // the NAT core, for destinations at prerouting/output, else sources
             chain,         // a base chain
             route_output,  // the routing decision of a locally generated packet (ip_route_me_harder())
         } kind;
-        Hook hook;
+        Hook hook;  // the hook the step belongs to (run_path() sets the context's hook from it)
         const rules::BaseChain* chain = nullptr;  // for Kind::chain
     };
     enum class Path : uint8_t {
@@ -511,7 +510,6 @@ struct Engine::Impl final : ct::Observer {
     std::vector<HookStep> plan_path(std::initializer_list<Hook> hooks, Family f) const {
         std::vector<HookStep> steps;
         for (const Hook h : hooks) {
-            steps.push_back({HookStep::Kind::enter, h});
             const bool ct_hook = (h == Hook::prerouting || h == Hook::output);
             const int32_t nat_prio = ct_hook ? kNatDstPriority : kNatSrcPriority;
             bool ct_pending = ct_hook, nat_pending = h != Hook::forward;
@@ -534,13 +532,13 @@ struct Engine::Impl final : ct::Observer {
         return steps;
     }
 
-    // Runs a path's steps in order; false when the packet ends here.
+    // Runs a path's steps in order; false when the packet ends here. Each
+    // step says its hook (one store, rather than a step of its own to enter
+    // each hook: a hook with nothing in it then costs nothing).
     bool run_path(const std::vector<HookStep>& steps, Walk& w) {
         for (const HookStep& s : steps) {
+            w.ctx.hook = s.hook;
             switch (s.kind) {
-                case HookStep::Kind::enter:
-                    w.ctx.hook = s.hook;
-                    break;
                 case HookStep::Kind::conntrack:
                     if (!conntrack_in(w)) return false;
                     break;
