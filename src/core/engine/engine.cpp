@@ -22,6 +22,7 @@
 #include <cstring>
 #include <deque>
 #include <initializer_list>
+#include <optional>
 
 #include "denied_flows.hpp"
 #include "fwsim/conntrack/table.hpp"
@@ -176,7 +177,9 @@ struct Engine::Impl final : ct::Observer {
         ct::EntryId entry = ct::kNoEntry;
         bool unconfirmed = false;
         TcpState ct_tcp_state = TcpState::none;  // the tracker's state after this packet
-        Tuple ct_orig;                            // the connection's original tuple (for `ct count`)
+        // The connection's original tuple (for `ct count`), set with `entry`
+        // (optional: not zeroed for every packet only to be overwritten).
+        std::optional<Tuple> ct_orig;
         bool ct_done = false;
         bool accepted_by_rule = false;
         bool explaining = false;
@@ -637,8 +640,7 @@ struct Engine::Impl final : ct::Observer {
             w.ctx.ct_mark = table.entry_mark(r.entry);
             // The original tuple never changes (NAT alters the reply one):
             // nat_apply() reuses this copy for reply-direction packets.
-            w.ct_orig = table.entry_tuple(r.entry, CtDir::original);
-            w.ctx.ct_orig = &w.ct_orig;
+            w.ctx.ct_orig = &w.ct_orig.emplace(table.entry_tuple(r.entry, CtDir::original));
         }
         w.ctx.ct_alive = &Impl::ct_alive;
         w.ctx.ct_owner = this;
@@ -748,7 +750,7 @@ struct Engine::Impl final : ct::Observer {
         if (!orig_dir) need ^= rules::ctstatus::src_nat | rules::ctstatus::dst_nat;
         if (!(table.entry_status(w.entry) & need)) return;
         // The other direction's tuple; w.ct_orig is the entry's original tuple.
-        const Tuple other = orig_dir ? table.entry_tuple(w.entry, CtDir::reply) : w.ct_orig;
+        const Tuple other = orig_dir ? table.entry_tuple(w.entry, CtDir::reply) : *w.ct_orig;
         Packet& c = w.cur;
         // An ICMP error's outer header: addresses only (nf_nat_icmp_reply_translation()).
         const bool ports = !related && proto::has_ports(c.l4proto);
