@@ -182,7 +182,7 @@ struct Engine::Impl final : ct::Observer {
         std::optional<Tuple> ct_orig;
         bool ct_done = false;
         bool accepted_by_rule = false;
-        bool explaining = false;
+        bool explaining = false;  // walk<true> (nat_setup(), which both walks share, reads it)
     };
 
     // For `ct count`: is there a confirmed connection with this original
@@ -350,7 +350,8 @@ struct Engine::Impl final : ct::Observer {
         advance(p.ts);
         if (p.ok() && !p.is_fragment) {  // the common case first: no record to build before the walk
             Walk w(p);
-            walk(w);
+            if (explained(p)) [[unlikely]] walk_explained(w);
+            else walk<false>(w);
             return emit(w.rec);
         }
         process_uncommon(p);
@@ -406,7 +407,8 @@ struct Engine::Impl final : ct::Observer {
             case Defragmenter::Result::complete: break;
         }
         Walk w(whole);
-        walk(w);
+        if (explained(whole)) walk_explained(w);
+        else walk<false>(w);
         w.rec.pkt = &p;
         for (uint64_t m : defrag.members()) {
             if (m == p.index) continue;
@@ -448,12 +450,21 @@ struct Engine::Impl final : ct::Observer {
     // (GCC kept three, each saving and restoring six registers; callgrind
     // p200k: -34 Ir a packet). Their rare parts stay out of line
     // (report_flows(), process_uncommon(), the explain_*() steps).
+    //
+    // Explain: `fwsim explain` records the steps of one packet. The walk is a
+    // template with that recording compiled out of the instance every other
+    // packet runs (walk<false>: no check per step); the packet explained runs
+    // walk<true> (out of line, walk_explained()).
+    bool explained(const Packet& p) const { return explanation && p.index == explain_index; }
+    [[gnu::noinline]] void walk_explained(Walk& w) { walk<true>(w); }
+
+    template <bool Explain>
     [[gnu::always_inline]] void walk(Walk& w) {
         const Packet& p = *w.rec.pkt;  // as walked (before NAT)
         if (!w.cur.prep.done) prepare(w.cur);  // a reassembled datagram, or a caller that did not
         const Packet::Prepared& prep = w.cur.prep;
-        w.explaining = explanation && p.index == explain_index;
-        if (w.explaining) {
+        if constexpr (Explain) {
+            w.explaining = true;  // for nat_setup(), which both instances share
             explanation->found = true;
             explanation->ct_before = ct_line_for(p);
         }
@@ -470,17 +481,18 @@ struct Engine::Impl final : ct::Observer {
             // the destination, ip_route_me_harder()).
             w.ctx.oif = prep.oif;
             w.rec.oif = w.ctx.oif;
-            ok = run_path(plans[size_t(Path::local_out)][fam], w);
+            ok = run_path<Explain>(plans[size_t(Path::local_out)][fam], w);
         } else {
             w.ctx.iif = prep.iif;
             w.rec.iif = w.ctx.iif;
-            ok = run_path(plans[size_t(Path::prerouting)][fam], w) && route_input(w) &&
-                 run_path(plans[size_t(w.rec.hook == Hook::input ? Path::input : Path::forward)][fam], w);
+            ok = run_path<Explain>(plans[size_t(Path::prerouting)][fam], w) && route_input<Explain>(w) &&
+                 run_path<Explain>(plans[size_t(w.rec.hook == Hook::input ? Path::input : Path::forward)][fam], w);
         }
-        finish_walk(ok, w);
+        finish_walk<Explain>(ok, w);
     }
 
     // Inlined into walk() (GCC otherwise keeps it out of line, ~30 Ir a packet more).
+    template <bool Explain>
     [[gnu::always_inline]] bool route_input(Walk& w) {
         const Packet& c = w.cur;
         w.rec.has_hook = true;
@@ -488,22 +500,22 @@ struct Engine::Impl final : ct::Observer {
         const bool prepared = same_addr(c.dst, w.rec.pkt->dst);
         if (prepared ? c.prep.local_dst : local_or_multicast(c.family, c.dst)) {
             w.rec.hook = Hook::input;
-            step(w, "routing", "routing", "local destination: input hook");
+            if constexpr (Explain) add_step("routing", "routing", "local destination: input hook");
             return true;
         }
         w.rec.hook = Hook::forward;
         // ip_forward() / ip6_forward() drop expiring packets before the forward hook.
         if (c.ttl <= 1) {
-            step(w, "routing", "routing", "TTL/hop limit expires: dropped before the forward hook");
+            if constexpr (Explain) add_step("routing", "routing", "TTL/hop limit expires: dropped before the forward hook");
             return decide(w, Verdict::drop, Reason::ttl_exceeded);
         }
         w.ctx.oif = prepared ? c.prep.oif : topo.route(c.family, c.dst);
         w.rec.oif = w.ctx.oif;
         if (w.ctx.oif == rules::kNoIf) {
-            step(w, "routing", "routing", "no route to the destination");
+            if constexpr (Explain) add_step("routing", "routing", "no route to the destination");
             return decide(w, Verdict::drop, Reason::no_route);
         }
-        if (w.explaining) step(w, "routing", "routing", "forward via " + std::string(topo.name(w.ctx.oif)));
+        if constexpr (Explain) add_step("routing", "routing", "forward via " + std::string(topo.name(w.ctx.oif)));
         return true;
     }
 
@@ -553,20 +565,21 @@ struct Engine::Impl final : ct::Observer {
     // Runs a path's steps in order; false when the packet ends here. Each
     // step says its hook (one store, rather than a step of its own to enter
     // each hook: a hook with nothing in it then costs nothing).
+    template <bool Explain>
     bool run_path(const std::vector<HookStep>& steps, Walk& w) {
         for (const HookStep& s : steps) {
             w.ctx.hook = s.hook;
             switch (s.kind) {
                 case HookStep::Kind::conntrack:
-                    if (!conntrack_in(w)) return false;
+                    if (!conntrack_in<Explain>(w)) return false;
                     break;
                 case HookStep::Kind::nat: {
                     const bool dst = s.hook == Hook::prerouting || s.hook == Hook::output;
-                    if (!do_nat(s.hook, dst ? nat::Manip::dst : nat::Manip::src, w)) return false;
+                    if (!do_nat<Explain>(s.hook, dst ? nat::Manip::dst : nat::Manip::src, w)) return false;
                     break;
                 }
                 case HookStep::Kind::chain:
-                    if (!eval_chain(*s.chain, w)) return false;
+                    if (!eval_chain<Explain>(*s.chain, w)) return false;
                     break;
                 case HookStep::Kind::route_output:
                     if (!route_output(w)) return false;
@@ -576,15 +589,16 @@ struct Engine::Impl final : ct::Observer {
         return true;
     }
 
+    template <bool Explain>
     bool eval_chain(const rules::BaseChain& c, Walk& w) {
         rules::EvalContext& x = w.ctx;
         x.verdict = Verdict::accept;
         x.by_policy = false;
         x.rule = rules::kNoRule;
         rules::Trace* tr = nullptr;
-        if (w.explaining) tr = &explanation->steps.emplace_back().trace;
+        if constexpr (Explain) tr = &explanation->steps.emplace_back().trace;
         rs.eval(c, x, rstate, tr);
-        if (w.explaining) explain_chain(c, x);
+        if constexpr (Explain) explain_chain(c, x);
         if (x.notrack && !w.ct_done) {
             // The raw-priority notrack: conntrack will leave the packet alone (nf_ct_set(skb, NULL, IP_CT_UNTRACKED)).
             w.ct_done = true;
@@ -615,6 +629,7 @@ struct Engine::Impl final : ct::Observer {
     }
 
     // nf_conntrack_in(): classify the packet, update or create state.
+    template <bool Explain>
     bool conntrack_in(Walk& w) {
         if (w.ct_done) return true;  // notrack: untracked
         w.ct_done = true;
@@ -644,17 +659,18 @@ struct Engine::Impl final : ct::Observer {
         }
         w.ctx.ct_alive = &Impl::ct_alive;
         w.ctx.ct_owner = this;
-        if (w.explaining) explain_conntrack(w, r);
+        if constexpr (Explain) explain_conntrack(w, r);
         if (r.table_full) return decide(w, Verdict::drop, Reason::table_full);
         return true;
     }
 
     [[gnu::noinline]] void explain_conntrack(Walk& w, const ct::Result& r) {
-        step(w, to_string(w.ctx.hook), "conntrack",
+        add_step(to_string(w.ctx.hook), "conntrack",
              "ct state " + std::string(to_string(r.state)) + ", direction " + std::string(to_string(r.dir)) +
                  (r.unconfirmed ? ", new entry (unconfirmed)" : ""));
     }
 
+    template <bool Explain>
     bool do_nat(Hook h, nat::Manip manip, Walk& w) {
         if (w.entry == ct::kNoEntry) return true;  // no conntrack: nf_nat_inet_fn() accepts untouched
         const uint32_t done_bit = manip == nat::Manip::src ? rules::ctstatus::src_nat_done : rules::ctstatus::dst_nat_done;
@@ -665,7 +681,7 @@ struct Engine::Impl final : ct::Observer {
             // Later chains see the binding: `ct status dnat` matches from here on.
             w.ctx.ct_status = table.entry_status(w.entry);
         }
-        nat_apply(manip, w, related);
+        nat_apply<Explain>(manip, w, related);
         return true;
     }
 
@@ -744,6 +760,7 @@ struct Engine::Impl final : ct::Observer {
     // direction's tuple (nf_nat_manip_pkt() with the target from
     // nf_ct_invert_tuple()); read straight off that tuple: the inverse's
     // source is its destination, and so on.
+    template <bool Explain>
     void nat_apply(nat::Manip manip, Walk& w, bool related) {
         const bool orig_dir = w.rec.ct_dir == CtDir::original;
         uint32_t need = manip == nat::Manip::src ? rules::ctstatus::src_nat : rules::ctstatus::dst_nat;
@@ -764,14 +781,15 @@ struct Engine::Impl final : ct::Observer {
         }
         // ICMP: the echo id stays on the same side (icmp_invert_tuple()), only the type is inverted.
         if (icmp_id) c.icmp_id = other.sport;
-        if (w.explaining) explain_nat(w, manip);
+        if constexpr (Explain) explain_nat(w, manip);
     }
 
     [[gnu::noinline]] void explain_nat(Walk& w, nat::Manip manip) {
-        step(w, to_string(w.ctx.hook), "nat",
+        add_step(to_string(w.ctx.hook), "nat",
              std::string(manip == nat::Manip::src ? "source" : "destination") + " rewritten");
     }
 
+    template <bool Explain>
     [[gnu::always_inline]] void finish_walk(bool ok, Walk& w) {  // see walk()
         PacketRecord& r = w.rec;
         if (ok) {
@@ -815,7 +833,7 @@ struct Engine::Impl final : ct::Observer {
         flush_flows();
         const uint64_t n = table.size();
         if (n > peak_.entries) peak_ = {n, now};
-        if (w.explaining) explain_after(w);
+        if constexpr (Explain) explain_after(w);
     }
 
     [[gnu::noinline]] void explain_after(const Walk& w) {
@@ -850,11 +868,8 @@ struct Engine::Impl final : ct::Observer {
         }
     }
 
-    // Only `fwsim explain` records steps: callers that build their text
-    // check w.explaining first, so a replay never formats one.
-    void step(Walk& w, std::string_view hook, std::string_view what, std::string_view text) {
-        if (w.explaining) add_step(hook, what, text);
-    }
+    // Only `fwsim explain` records steps (walk<true> and the explain_*()
+    // helpers it calls), so a replay never formats one.
     [[gnu::noinline]] void add_step(std::string_view hook, std::string_view what, std::string_view text) {
         ExplainStep& s = explanation->steps.emplace_back();
         s.hook = hook;
