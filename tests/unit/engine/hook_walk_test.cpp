@@ -290,3 +290,54 @@ BOOST_AUTO_TEST_CASE(output_chains_see_the_routed_oif) {
     const Rec to_lan = h.send(tcp4("192.168.1.1", kLan, 40001, 25, SYN, 1000));
     BOOST_TEST((to_lan.verdict == Verdict::accept));
 }
+
+BOOST_AUTO_TEST_CASE(the_explained_packet_gets_its_steps_and_every_packet_the_same_verdict) {
+    // `fwsim explain` runs the one packet it asks about through the walk that
+    // records steps (walk<true>), every other packet through the one that
+    // does not: the verdicts must not depend on which, and only the asked
+    // packet's steps are recorded, NAT and routing included.
+    const char* rules = R"(table ip nat {
+	chain post {
+		type nat hook postrouting priority 100; policy accept;
+		oifname "wan0" masquerade
+	}
+}
+table inet filter {
+	chain fwd {
+		type filter hook forward priority 0; policy drop;
+		ct state established accept
+		iifname "lan0" tcp dport 80 accept
+	}
+})";
+    Harness plain(rules), explained(rules);
+    Explanation ex;
+    explained.engine.explain(2, &ex);  // the server's SYN-ACK: de-masqueraded at prerouting
+    const std::vector<std::vector<uint8_t>> frames = {
+        tcp4(kLan, kSrv, 40000, 80, SYN, 1000),
+        tcp4(kSrv, "203.0.113.1", 80, 40000, SYN | ACK, 5000, 1001),
+        tcp4(kLan, kSrv, 40000, 80, ACK, 1001, 5001),
+        tcp4(kLan, kSrv, 40001, 81, SYN, 2000),  // dropped by the policy
+    };
+    for (const auto& f : frames) {
+        const Rec a = plain.send(f), b = explained.send(f);
+        BOOST_TEST((a.verdict == b.verdict));
+        BOOST_TEST((a.reason == b.reason));
+        BOOST_TEST(a.rule == b.rule);
+        BOOST_TEST((a.ct == b.ct));
+    }
+    BOOST_TEST((plain.obs.recs[1].verdict == Verdict::accept));
+    BOOST_TEST((plain.obs.recs[3].verdict == Verdict::drop));
+
+    BOOST_TEST(ex.found);
+    std::vector<std::string> seen;
+    for (const ExplainStep& s : ex.steps) seen.push_back(s.hook + " " + s.what + ": " + s.text);
+    const std::vector<std::string> want = {
+        "prerouting conntrack: ct state established, direction reply",
+        "prerouting nat: destination rewritten",
+        "routing routing: forward via lan0",
+        "forward inet filter fwd: accept",
+    };
+    BOOST_TEST(seen == want, boost::test_tools::per_element());
+    BOOST_TEST(ex.ct_before.find("[UNREPLIED]") != std::string::npos);
+    BOOST_TEST(ex.ct_after.find("[UNREPLIED]") == std::string::npos);
+}
