@@ -813,9 +813,9 @@ struct Engine::Impl final : ct::Observer {
             table.set_mark(w.entry, w.ctx.ct_mark);
         if (r.has_ct && w.entry != ct::kNoEntry && r.pkt->l4proto == proto::tcp) {
             r.has_tcp_state = true;
-            // A discarded entry is gone: report the state the tracker gave it.
-            r.tcp_state = w.unconfirmed && r.verdict != Verdict::accept ? w.ct_tcp_state
-                                                                        : table.entry_tcp_state(w.entry);
+            // The entry's state after this packet, as Table::in() returned it
+            // (nothing on the way changes it; a discarded entry is gone).
+            r.tcp_state = w.ct_tcp_state;
         }
         // What NAT changed, as the packet leaves.
         const Packet& a = *r.pkt;
