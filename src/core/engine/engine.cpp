@@ -440,7 +440,7 @@ struct Engine::Impl final : ct::Observer {
         Tuple t;
         if (tuple_of(p, &t)) p.prep.ct_key = hash(t);  // conntrack's lookup uses it as is
         if (p.is_fragment) return;  // the walk sees the reassembled datagram (not prepared)
-        // Only a packet entering at prerouting has its checksum checked.
+        // Only a packet entering at prerouting has its checksum checked (conntrack_in() relies on it).
         if (cfg.ct_checksum != 0 && !p.prep.local_src) p.prep.l4_checksum_ok = l4_checksum_ok(p);
     }
 
@@ -636,10 +636,10 @@ struct Engine::Impl final : ct::Observer {
         if (w.ct_done) return true;  // notrack: untracked
         w.ct_done = true;
         const Packet& p = w.cur;
-        // nf_conntrack_checksum applies at PRE_ROUTING only (tcp_error(), udp_error(), icmp_error()).
-        // At prerouting w.cur is still the packet as captured: its prepared verdict holds.
-        const bool csum_ok = cfg.ct_checksum == 0 || w.ctx.hook != Hook::prerouting || p.prep.l4_checksum_ok;
-        const ct::Result r = table.in(p, now, csum_ok, *this);
+        // nf_conntrack_checksum applies at PRE_ROUTING only (tcp_error(), udp_error(), icmp_error()):
+        // prepare() checks it for a packet from outside (conntrack sees it at prerouting, still as
+        // captured) when ct.checksum is on, and leaves it true otherwise.
+        const ct::Result r = table.in(p, now, p.prep.l4_checksum_ok, *this);
         flush_flows();
         w.rec.has_ct = true;
         w.rec.ct_state = r.state;
