@@ -132,6 +132,17 @@ PcapReader::PcapReader(const std::string& path, ForceLibpcap) : path_(path) { op
 
 void PcapReader::open(bool allow_native) {
     const std::string& path = path_;
+    // A capture is opened more than once (the magic probe, libpcap, the
+    // summary's digest): a pipe (`-`, `<(zcat x.pcap.gz)`) would be consumed
+    // by the first open and the next would wait for a writer forever. Say so
+    // before opening anything.
+    if (path == "-")
+        throw InputError(path, 0, 0, "reading a capture from standard input is not supported; save it to a file");
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        throw InputError(path, 0, 0,
+                         "not a regular file (a pipe or device cannot be read more than once); save the capture to "
+                         "a file first");
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) throw InputError(path, 0, 0, std::strerror(errno));
     uint8_t magic[4] = {};

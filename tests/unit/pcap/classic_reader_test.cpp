@@ -5,6 +5,7 @@
 #define BOOST_TEST_MODULE pcap
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -341,6 +342,37 @@ BOOST_AUTO_TEST_CASE(records_across_the_read_buffer_edges_read_whole) {
         BOOST_TEST_CONTEXT("cut at " << keep) { same_as_libpcap(f.write(dir / "big-cut.pcap", keep)); }
     }
     std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(pipes_and_stdin_are_refused_without_waiting) {
+    // Opened twice, a pipe would block the second open() forever: the reader
+    // refuses it up front (no writer exists here, so an open() would hang).
+    const std::string fifo = (std::filesystem::temp_directory_path() /
+                              ("fwsim-test-fifo-" + std::to_string(::getpid()))).string();
+    ::unlink(fifo.c_str());
+    BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+    std::string what;
+    try {
+        PcapReader r(fifo);
+    } catch (const InputError& e) {
+        what = e.what();
+    }
+    ::unlink(fifo.c_str());
+    BOOST_TEST(what.find("not a regular file") != std::string::npos, what);
+    what.clear();
+    try {
+        PcapReader r("-");
+    } catch (const InputError& e) {
+        what = e.what();
+    }
+    BOOST_TEST(what.find("standard input is not supported") != std::string::npos, what);
+    what.clear();
+    try {
+        PcapReader r(std::filesystem::temp_directory_path().string());  // a directory
+    } catch (const InputError& e) {
+        what = e.what();
+    }
+    BOOST_TEST(what.find("not a regular file") != std::string::npos, what);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
