@@ -10,4 +10,8 @@ echo "\$ build/fwsim replay captures/home-mixed.pcap"
 build/fwsim replay captures/home-mixed.pcap
 echo
 echo "\$ build/fwsim replay captures/home-mixed.pcap --verdicts - | head -3"
-build/fwsim replay captures/home-mixed.pcap --verdicts - | head -3
+# head exits after three lines; fwsim, still writing, then ends by SIGPIPE
+# (status 141) as any producer piped into head does: that is not a failure.
+status=0
+build/fwsim replay captures/home-mixed.pcap --verdicts - | head -3 || status=$?
+[ "$status" -eq 0 ] || [ "$status" -eq 141 ] || exit "$status"
