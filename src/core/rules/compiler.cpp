@@ -41,6 +41,7 @@ Program Compiler::run() {
     }
     integer_keys();
     rule_heads();
+    fill_ct_leads(p_);
     check_loops();
     check_hooks();
     register_hooks();

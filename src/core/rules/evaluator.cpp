@@ -11,6 +11,7 @@
 // RuleRun::run (other matches, set lookups, statements). Everything else
 // compares key bytes (IPv6 addresses, concatenations, dynamic sets).
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "dynamic_set.hpp"
@@ -294,10 +295,8 @@ bool in_set(const Program& p, const RuntimeState& st, uint32_t set, const uint8_
 
 // A ScalarTest: most matches, e.g. `ct state ...`, `iifname ...`,
 // `tcp dport 22`, `ip saddr 10.0.0.0/8`, `ip saddr @blocklist`.
-[[gnu::always_inline]] inline bool scalar_test(const Program& p, const ScalarTest& t, const EvalContext& c) {
-    uint64_t x = 0;
-    if (t.sel == Sel::ct_state) x = ct_state_bit(c);  // the most common match, without the call
-    else if (!load_scalar(t.sel, c, &x)) return false;
+// A ScalarTest on the value x its selector loaded.
+[[gnu::always_inline]] inline bool scalar_compare(const Program& p, const ScalarTest& t, uint64_t x) {
     x &= t.mask;
     switch (t.op) {
     case MatchOp::eq: return x == t.lo;
@@ -312,6 +311,13 @@ bool in_set(const Program& p, const RuntimeState& st, uint32_t set, const uint8_
     case MatchOp::not_lookup: return !set_lookup_int(p.sets[t.set], x, nullptr);
     default: return false;  // never a ScalarTest (Compiler::rule_heads())
     }
+}
+
+[[gnu::always_inline]] inline bool scalar_test(const Program& p, const ScalarTest& t, const EvalContext& c) {
+    uint64_t x = 0;
+    if (t.sel == Sel::ct_state) x = ct_state_bit(c);  // the most common match, without the call
+    else if (!load_scalar(t.sel, c, &x)) return false;
+    return scalar_compare(p, t, x);
 }
 
 bool eval_match(const Program& p, const Match& m, const EvalContext& c, const RuntimeState& st) {
@@ -407,6 +413,38 @@ NatOutcome do_nat(const Program& p, const NatSpec& n, EvalContext& c) {
 }
 
 }  // namespace
+
+void fill_ct_leads(Program& p) {
+    // The values ct_state_bit() gives: invalid (or no entry) 1, established 2,
+    // related 4, new 8, untracked 64.
+    static constexpr uint64_t kStateBits[] = {1, 2, 4, 8, 64};
+    for (Chain& ch : p.chains) {
+        CtLead lead;
+        lead.rid.fill(kNoRule);
+        for (const RuleHead& h : ch.heads) {
+            // Only a rule that is nothing but ct state tests and a lone
+            // verdict: a failed test has no effect at all, a match is counted
+            // and decides (as the walk's Tail::accept/drop branch).
+            if (h.tail != Tail::accept && h.tail != Tail::drop) break;
+            const ScalarTest* tests = p.tests.data() + h.first_test;
+            bool ct_only = true;
+            for (uint32_t i = 0; i < h.ntests; ++i) ct_only = ct_only && tests[i].sel == Sel::ct_state;
+            if (!ct_only) break;
+            for (uint64_t bit : kStateBits) {
+                const size_t b = size_t(std::countr_zero(bit));
+                if (lead.rid[b] != kNoRule) continue;  // an earlier rule decides that state
+                bool held = true;
+                for (uint32_t i = 0; i < h.ntests && held; ++i) held = scalar_compare(p, tests[i], bit);
+                if (held) {
+                    lead.rid[b] = h.rid;
+                    lead.tail[b] = h.tail;
+                }
+            }
+            ++lead.len;
+        }
+        ch.ct_lead = lead;
+    }
+}
 
 // Runs add/update/delete @set as nft_dynset_eval(); false means NFT_BREAK.
 struct DynAccess {
@@ -651,14 +689,15 @@ struct RuleRun {
 // separate instance so that the replay's walk carries none of it.
 struct ChainWalk {
     template <bool kTraced>
-    static void run(const Ruleset& rs, const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trace* trace) {
+    static void run(const Ruleset& rs, const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trace* trace,
+                    uint32_t start = 0) {
         const Program& p = rs.program();
         struct Frame {
             uint32_t chain, pos;
         };
         Frame stack[kJumpStack];
         int sp = 0;
-        uint32_t chain = bc.chain, pos = 0;
+        uint32_t chain = bc.chain, pos = start;
         ctx.by_policy = false;
         ctx.rule = kNoRule;
         ctx.verdict = Verdict::accept;
@@ -789,8 +828,34 @@ struct ChainWalk {
 };
 
 void Ruleset::eval(const BaseChain& bc, EvalContext& ctx, RuntimeState& st, Trace* trace) const {
-    if (trace) ChainWalk::run<true>(*this, bc, ctx, st, trace);
-    else ChainWalk::run<false>(*this, bc, ctx, st, nullptr);
+    if (trace) {
+        ChainWalk::run<true>(*this, bc, ctx, st, trace);
+        return;
+    }
+    uint32_t start = 0;
+    if (!st.linear_) {
+        // The chain's leading `ct state` rules decide by the packet's ct
+        // state bit alone (Chain::ct_lead): the decision is looked up and the
+        // rules that would not match are skipped, before the walk sets up.
+        // Traces and the linear walk test them one by one
+        // (index_equiv_test compares the two).
+        const CtLead& lead = program().chains[bc.chain].ct_lead;
+        if (lead.len != 0) {
+            const size_t b = size_t(std::countr_zero(ct_state_bit(ctx)));
+            const uint32_t rid = lead.rid[b];
+            if (rid != kNoRule) {
+                RuntimeState::RuleCounter& hit = st.hits_[rid];
+                hit.packets++;
+                hit.bytes += ctx.pkt->ip_len;  // as the walk counts a rule
+                ctx.by_policy = false;
+                ctx.verdict = lead.tail[b] == Tail::drop ? Verdict::drop : Verdict::accept;
+                ctx.rule = rid;
+                return;
+            }
+            start = lead.len;
+        }
+    }
+    ChainWalk::run<false>(*this, bc, ctx, st, nullptr, start);
 }
 
 }  // namespace fwsim::rules

@@ -146,6 +146,19 @@ struct RuleHead {
     Tail tail = Tail::ops;
 };
 
+// The rules at the head of a chain that test nothing but `ct state` and end
+// in a lone accept or drop (`ct state invalid drop`, `ct state
+// established,related accept`, the opening of most stateful rulesets): which
+// of them decides a packet depends only on its ct state bit, so the walk
+// looks the decision up instead of testing them one by one
+// (ChainWalk::run(); fill_ct_leads() in evaluator.cpp builds it).
+struct CtLead {
+    static constexpr size_t kBits = 7;  // ct state bits 1 (invalid) .. 64 (untracked), by bit position
+    uint32_t len = 0;                   // leading rules covered; 0: none, the walk starts at rule 0
+    std::array<uint32_t, kBits> rid{};  // the rule among them that decides a packet with that bit, or kNoRule
+    std::array<Tail, kBits> tail{};     // its verdict (Tail::accept or Tail::drop)
+};
+
 struct Chain {
     std::string table_family;  // ip, ip6, inet
     std::string table;
@@ -159,6 +172,7 @@ struct Chain {
     bool dormant = false;         // table `flags dormant`: not registered on its hook
     std::vector<uint32_t> rules;  // rule ids in order
     std::vector<RuleHead> heads;  // the same rules, by position, for the evaluator
+    CtLead ct_lead;               // its leading `ct state` rules, for the evaluator
 };
 
 // A set or map: elements with per-component inclusive [lo, hi] ranges.
@@ -232,6 +246,10 @@ namespace detail {
 struct RulesetAst;
 Program compile(RulesetAst& ast, std::span<const std::string> interfaces);
 }  // namespace detail
+
+// Fills every chain's ct_lead from its heads (evaluator.cpp: it decides with
+// the evaluator's own test of a ScalarTest).
+void fill_ct_leads(Program& p);
 
 // Key helpers.
 inline int key_cmp(const uint8_t* a, const uint8_t* b, int n) { return std::memcmp(a, b, size_t(n)); }
