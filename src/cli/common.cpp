@@ -76,8 +76,8 @@ private:
 
 }  // namespace
 
-void capture_format(const std::string& capture, int* ts_digits, int* linktype) {
-    PcapReader r(capture);
+void capture_format(const CaptureSource& capture, int* ts_digits, int* linktype) {
+    PcapReader r(capture.path(), capture.name());
     *ts_digits = r.ts_digits();
     *linktype = r.linktype();
 }
@@ -192,9 +192,9 @@ ReadResult feed_pipelined(PcapReader& reader, Engine& engine, Progress& prog, bo
 
 }  // namespace
 
-ReadResult feed(const std::string& capture, Engine& engine, bool progress, uint64_t stop_after,
+ReadResult feed(const CaptureSource& capture, Engine& engine, bool progress, uint64_t stop_after,
                 const std::function<void(Nanos)>& before_packet, int* ts_digits, int* linktype, unsigned threads) {
-    PcapReader reader(capture);
+    PcapReader reader(capture.path(), capture.name());
     if (ts_digits) *ts_digits = reader.ts_digits();
     if (linktype) *linktype = reader.linktype();
     const int dlt = reader.linktype();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/capture_source.hpp"
 #include "fwsim/config.hpp"
 #include "fwsim/engine/engine.hpp"
 #include "fwsim/rules/ruleset.hpp"
@@ -40,12 +41,12 @@ struct ReadResult {
 // `before_packet` (may be empty) runs before each packet with its ts.
 // threads >= 2: reading and decoding run on their own thread, ahead of the
 // engine (a pipeline; the engine itself stays serial, so outputs are the same).
-ReadResult feed(const std::string& capture, Engine& engine, bool progress, uint64_t stop_after,
+ReadResult feed(const CaptureSource& capture, Engine& engine, bool progress, uint64_t stop_after,
                 const std::function<void(Nanos)>& before_packet, int* ts_digits, int* linktype,
                 unsigned threads = 1);
 
 // Capture precision and link type without reading packets (opens the file).
-void capture_format(const std::string& capture, int* ts_digits, int* linktype);
+void capture_format(const CaptureSource& capture, int* ts_digits, int* linktype);
 
 // Prints "fwsim: error: ..." and returns exit code 2.
 int report(const std::exception& e);

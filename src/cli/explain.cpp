@@ -64,7 +64,8 @@ int run(const ExplainOptions& o) {
     Explanation ex;
     engine.explain(o.packet, &ex);
     int digits = 6, lt = 1;
-    const ReadResult rr = feed(o.capture, engine, false, o.packet, nullptr, &digits, &lt);
+    const CaptureSource capture(o.capture);  // standard input or a pipe: copied to a file first
+    const ReadResult rr = feed(capture, engine, false, o.packet, nullptr, &digits, &lt);
     if (!c.found) {
         engine.finish();  // a held fragment is decided at the latest here
     }
@@ -142,7 +143,7 @@ int run(const ExplainOptions& o) {
 void add_explain(CLI::App& app, std::function<int()>& action) {
     auto o = std::make_shared<ExplainOptions>();
     CLI::App* c = app.add_subcommand("explain", "Show one packet's path through the hooks, rule by rule");
-    c->add_option("capture", o->capture, "pcap or pcapng file")->required();
+    c->add_option("capture", o->capture, "pcap or pcapng file, or - for standard input")->required();
     add_core_options(*c, o->core);
     c->add_option("--packet,-n", o->packet, "the packet's index (Wireshark's frame number)")
         ->required()

@@ -40,13 +40,16 @@ int run(const ReplayOptions& o) {
     Core core = load_core(o.core);
     if (o.stats_interval > 0) core.cfg.stats_interval = o.stats_interval;
     OutputOptions out = o.out;
-    capture_format(o.capture, &out.ts_digits, &out.linktype);
+    const CaptureSource capture(o.capture);  // standard input or a pipe: copied to a file first
+    capture_format(capture, &out.ts_digits, &out.linktype);
 
     // The digest (for the summary file only) is read in parallel with the
-    // replay: the file is in the page cache either way.
-    std::string digest;
+    // replay: the file is in the page cache either way. A copied capture
+    // was hashed while it was copied.
+    std::string digest = capture.sha256();
     std::thread hasher;
-    if (!out.summary.empty()) hasher = std::thread([&] { digest = sha256_file(o.capture); });
+    if (!out.summary.empty() && !capture.spooled())
+        hasher = std::thread([&] { digest = sha256_file(capture.path()); });
     struct Join {
         std::thread& t;
         ~Join() {
@@ -80,7 +83,7 @@ int run(const ReplayOptions& o) {
         }
     };
     const bool progress = !o.quiet && stderr_is_terminal();
-    ReadResult rr = feed(o.capture, engine, progress, 0, dump_time ? std::function<void(Nanos)>(before) : nullptr,
+    ReadResult rr = feed(capture, engine, progress, 0, dump_time ? std::function<void(Nanos)>(before) : nullptr,
                          nullptr, nullptr, o.threads);
     if (!o.dump_state.empty() && !dumped) {
         if (dump_time) engine.advance_to(dump_at);
@@ -127,7 +130,7 @@ int run(const ReplayOptions& o) {
 void add_replay(CLI::App& app, std::function<int()>& action) {
     auto o = std::make_shared<ReplayOptions>();
     CLI::App* c = app.add_subcommand("replay", "Replay a capture through the ruleset and report every packet's verdict");
-    c->add_option("capture", o->capture, "pcap or pcapng file")->required();
+    c->add_option("capture", o->capture, "pcap or pcapng file, or - for standard input")->required();
     add_core_options(*c, o->core);
     c->add_option("--verdicts", o->out.verdicts, "per-packet verdict records, JSON Lines (- = stdout)");
     c->add_option("--verdicts-filter", o->out.verdicts_filter,

@@ -11,7 +11,9 @@
   outputs kept only as *.partial;
 - bad invocations and bad inputs: exit code 2 with a specific message;
 - `config --defaults` prints a topology file that replay accepts;
-- `--dump-state` writes /proc/net/nf_conntrack-style lines.
+- `--dump-state` writes /proc/net/nf_conntrack-style lines;
+- a capture on standard input or through a pipe gives the file's outputs;
+  devices, directories and a terminal are refused.
 """
 import json
 import os
@@ -265,6 +267,67 @@ def test_special_outputs(tmp):
     check("output to a directory: exit 2, says so", rc == 2 and "is a directory" in err, err)
 
 
+def test_capture_from_a_pipe(tmp):
+    # Standard input and pipes are copied to an unnamed temporary file first
+    # (src/cli/capture_source.hpp): the outputs are those of the file itself,
+    # but for the name the summary gives; the digest is of the same bytes.
+    for name in ("home-mixed.pcap", "home-mixed-ns.pcapng"):
+        cap = os.path.join(CAPTURES, name)
+        if not os.path.exists(cap):
+            check("capture from a pipe: %s exists" % name, False, cap)
+            continue
+        rc, err, direct = replay_outputs(cap, tmp, "direct-" + name)
+        outs = {k: os.path.join(tmp, "piped-%s.%s" % (name, k)) for k in ("verdicts", "flows", "stats", "summary")}
+        with open(cap, "rb") as f:
+            data = f.read()
+        p = subprocess.run([FWSIM, "replay", "-", "--verdicts", outs["verdicts"], "--flows", outs["flows"],
+                            "--stats", outs["stats"], "--summary", outs["summary"], "--quiet"],
+                           input=data, capture_output=True, cwd=ROOT)
+        same = rc == 0 and p.returncode == 0 and all(
+            open(direct[k], "rb").read() == open(outs[k], "rb").read() for k in ("verdicts", "flows", "stats"))
+        check("capture on standard input (%s): verdicts, flows and stats as from the file" % name, same,
+              p.stderr.decode()[-300:])
+        if same:
+            a, b = json.load(open(direct["summary"])), json.load(open(outs["summary"]))
+            check("capture on standard input (%s): the summary names it '-', same SHA-256" % name,
+                  b["capture"]["file"] == "-" and a["capture"]["sha256"] == b["capture"]["sha256"] and
+                  {k: v for k, v in a.items() if k != "capture"} == {k: v for k, v in b.items() if k != "capture"},
+                  str(b.get("capture")))
+    # A named pipe (what `<(zcat x.pcap.gz)` gives): read once, then replayed.
+    cap = os.path.join(CAPTURES, "home-mixed.pcap")
+    fifo = os.path.join(tmp, "capture.fifo")
+    os.mkfifo(fifo)
+
+    def feed_fifo():
+        with open(fifo, "wb") as w, open(cap, "rb") as r:
+            w.write(r.read())
+    writer = threading.Thread(target=feed_fifo, daemon=True)
+    writer.start()
+    rc, out, err = run("replay", fifo, "--verdicts", os.path.join(tmp, "fifo.verdicts"), "--quiet")
+    writer.join(timeout=60)
+    check("capture from a named pipe: replayed whole",
+          rc == 0 and open(os.path.join(tmp, "fifo.verdicts")).read().count("\n") == count_records(cap), err)
+    # What cannot be a capture: said at once, exit 2, nothing waits.
+    rc, out, err = run("replay", "/dev/zero")
+    check("capture that is a device: exit 2, says so", rc == 2 and "is a device" in err, err)
+    rc, out, err = run("replay", tmp)
+    check("capture that is a directory: exit 2, says so", rc == 2 and "is a directory" in err, err)
+    import pty
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run([FWSIM, "replay", "-"], stdin=slave, capture_output=True, text=True, timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+    check("standard input that is a terminal: exit 2, says how to pipe a capture in",
+          p.returncode == 2 and "standard input is a terminal" in p.stderr, p.stderr)
+    with open(cap, "rb") as f:
+        cut = f.read()[:3000]
+    p = subprocess.run([FWSIM, "replay", "-", "--quiet"], input=cut, capture_output=True, cwd=ROOT)
+    check("truncated capture on standard input: exit 2, the message names '-'",
+          p.returncode == 2 and p.stderr.decode().startswith("fwsim: error: -: truncated record"), p.stderr.decode())
+
+
 def main():
     global FWSIM
     if len(sys.argv) != 2:
@@ -279,6 +342,7 @@ def main():
         test_human_and_dump(tmp)
         test_unsupported_linktype(tmp)
         test_special_outputs(tmp)
+        test_capture_from_a_pipe(tmp)
     failed = sum(1 for _, ok, _ in results if not ok)
     print("%d passed, %d failed" % (len(results) - failed, failed))
     return 1 if failed else 0

@@ -126,25 +126,29 @@ int32_t PcapReader::NgScan::next_interface() {
     return -1;
 }
 
-PcapReader::PcapReader(const std::string& path) : path_(path) { open(true); }
+PcapReader::PcapReader(const std::string& path) : path_(path), name_(path) { open(true); }
 
-PcapReader::PcapReader(const std::string& path, ForceLibpcap) : path_(path) { open(false); }
+PcapReader::PcapReader(const std::string& path, const std::string& name) : path_(path), name_(name) { open(true); }
+
+PcapReader::PcapReader(const std::string& path, ForceLibpcap) : path_(path), name_(path) { open(false); }
 
 void PcapReader::open(bool allow_native) {
     const std::string& path = path_;
+    const std::string& name = name_;  // in messages
     // A capture is opened more than once (the magic probe, libpcap, the
-    // summary's digest): a pipe (`-`, `<(zcat x.pcap.gz)`) would be consumed
-    // by the first open and the next would wait for a writer forever. Say so
-    // before opening anything.
+    // pcapng side scan): a pipe (`-`, `<(zcat x.pcap.gz)`) would be consumed
+    // by the first open and the next would wait for a writer forever. The
+    // command line copies those to a file first (cli/capture_source.hpp);
+    // here they are refused before anything is opened.
     if (path == "-")
-        throw InputError(path, 0, 0, "reading a capture from standard input is not supported; save it to a file");
+        throw InputError(name, 0, 0, "standard input cannot be read directly; copy it to a file first");
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-        throw InputError(path, 0, 0,
-                         "not a regular file (a pipe or device cannot be read more than once); save the capture to "
+        throw InputError(name, 0, 0,
+                         "not a regular file (a pipe or device cannot be read more than once); copy the capture to "
                          "a file first");
     std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) throw InputError(path, 0, 0, std::strerror(errno));
+    if (!f) throw InputError(name, 0, 0, std::strerror(errno));
     uint8_t magic[4] = {};
     const size_t got = std::fread(magic, 1, 4, f);
     std::fclose(f);
@@ -157,13 +161,13 @@ void PcapReader::open(bool allow_native) {
         pcapng_ = true;
         ts_digits_ = pcapng_digits(path);
     } else {
-        throw InputError(path, 0, 0, "not a pcap or pcapng file");
+        throw InputError(name, 0, 0, "not a pcap or pcapng file");
     }
     // libpcap reads with fread(): with stdio's default buffer (st_blksize,
     // 4 KiB) that is a read() system call every ~20 records. We open the
     // file ourselves to give it a larger buffer; libpcap closes it.
     std::FILE* file = std::fopen(path.c_str(), "rb");
-    if (!file) throw InputError(path, 0, 0, std::strerror(errno));
+    if (!file) throw InputError(name, 0, 0, std::strerror(errno));
     // (glibc ignores the size when given no buffer, hence our own.)
     read_buf_.resize(kReadBuffer);
     std::setvbuf(file, read_buf_.data(), _IOFBF, read_buf_.size());
@@ -171,7 +175,7 @@ void PcapReader::open(bool allow_native) {
     handle_.reset(pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf));
     if (!handle_) {
         std::fclose(file);  // not taken over on failure
-        throw InputError(path, 0, 0, errbuf);
+        throw InputError(name, 0, 0, errbuf);
     }
     linktype_ = pcap_datalink(handle_.get());
     snapshot_ = uint32_t(pcap_snapshot(handle_.get()));

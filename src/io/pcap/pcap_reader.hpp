@@ -28,6 +28,9 @@ public:
     // Throws InputError naming the file: "x.pcap: not a pcap or pcapng file",
     // "x.pcap: No such file or directory", ...
     explicit PcapReader(const std::string& path);
+    // Opens `path`; messages name the capture `name` (e.g. "-" for a copy of
+    // standard input, cli/capture_source.hpp).
+    PcapReader(const std::string& path, const std::string& name);
     // For tests: libpcap reads the records even where the native reader would.
     struct ForceLibpcap {};
     PcapReader(const std::string& path, ForceLibpcap);
@@ -56,6 +59,7 @@ public:
     uint64_t bytes_read() const;  // for progress: the file offset after the last record read
     uint64_t file_size() const { return file_size_; }
     const std::string& path() const { return path_; }
+    const std::string& name() const { return name_; }
 
 private:
     struct PcapClose {
@@ -83,7 +87,7 @@ private:
     bool next_libpcap(RawRecord& r);
     bool native_end();
 
-    std::string path_;
+    std::string path_, name_;
     std::vector<char> read_buf_;  // the capture FILE's stdio buffer: declared before handle_, freed after it
     std::unique_ptr<pcap, PcapClose> handle_;
     int linktype_ = 0;
