@@ -19,26 +19,22 @@ inline uint32_t be32(const uint8_t* p) {
 
 // The IPv4 header checksum test of ip_rcv_core() (ip_fast_csum() in
 // arch/x86/include/asm/checksum_64.h): a header with the right checksum sums
-// to 0xffff. The usual 20-byte header is summed here in three loads (machine
-// byte order: 0xffff reads the same both ways); options go through
-// csum_partial().
+// to 0xffff. The usual 20-byte header is summed here in three loads with the
+// end-around carry and tested without folding (csum_sum_verifies()); options
+// go through csum_partial().
 inline bool ipv4_header_sum_ok(const uint8_t* h, unsigned ihl) {
     if (ihl != 20) return csum_fold(csum_partial({h, ihl})) == 0;
-    uint64_t a, b;
+    uint64_t a, b, s;
     uint32_t c;
     std::memcpy(&a, h, 8);
     std::memcpy(&b, h + 8, 8);
     std::memcpy(&c, h + 16, 4);
-    uint64_t s = a + b;
-    s += s < b;  // end-around carry
-    s += c;
-    s += s < c;
-    s = (s & 0xffffffff) + (s >> 32);
-    s = (s & 0xffffffff) + (s >> 32);
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    return s == 0xffff;
+    // With the end-around carry; s + carry cannot wrap (add, adc).
+    bool carry = __builtin_add_overflow(a, b, &s);
+    s += carry;
+    carry = __builtin_add_overflow(s, uint64_t(c), &s);
+    s += carry;
+    return csum_sum_verifies(s);
 }
 
 // Marks p malformed with a printf-style message (truncated to the buffer).

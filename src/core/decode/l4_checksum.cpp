@@ -11,15 +11,16 @@ bool l4_checksum_ok(const Packet& p) {
     if (!p.ok() || !p.has_l4 || p.is_fragment) return true;
     // Bytes cut by the snaplen cannot be summed: give the packet the benefit.
     if (size_t(p.l4_offset) + p.l4_len > p.frame.size()) return true;
+    // seg.size() is p.l4_len, the length in the pseudo-header.
     const std::span<const uint8_t> seg = p.frame.subspan(p.l4_offset, p.l4_len);
     switch (p.l4proto) {
         case proto::tcp:
-            return csum_fold(csum_partial(seg, csum_pseudo(p.family, p.src, p.dst, p.l4proto, p.l4_len))) == 0;
+            return csum_l4_ok(p.family, p.src, p.dst, p.l4proto, seg);
         case proto::udp:
             // udp_error(): "Packet with no checksum" is fine, for IPv6 too
             // (nf_conntrack_proto_udp.c does not tell the families apart).
             if (be16(&seg[6]) == 0) return true;
-            return csum_fold(csum_partial(seg, csum_pseudo(p.family, p.src, p.dst, p.l4proto, p.l4_len))) == 0;
+            return csum_l4_ok(p.family, p.src, p.dst, p.l4proto, seg);
         case proto::udplite: {
             // udplite_error(): a zero checksum is invalid; coverage 0 = all.
             if (be16(&seg[6]) == 0) return false;
@@ -30,14 +31,14 @@ bool l4_checksum_ok(const Packet& p) {
             // IPPROTO_UDP, ...) (net/netfilter/nf_conntrack_proto_udp.c,
             // Linux 6.18, checked with kernel-replay). fwsim does the same, so
             // the verdicts agree, RFC 3828 notwithstanding.
-            return csum_fold(csum_partial(seg.first(cov), csum_pseudo(p.family, p.src, p.dst, proto::udp, p.l4_len))) == 0;
+            return csum_l4_ok(p.family, p.src, p.dst, proto::udp, p.l4_len, seg.first(cov));
         }
         case proto::icmp:
             if (p.family != Family::ipv4) return true;
             return csum_fold(csum_partial(seg)) == 0;
         case proto::icmpv6:
             if (p.family != Family::ipv6) return true;
-            return csum_fold(csum_partial(seg, csum_pseudo(p.family, p.src, p.dst, p.l4proto, p.l4_len))) == 0;
+            return csum_l4_ok(p.family, p.src, p.dst, p.l4proto, seg);
         default:
             return true;  // SCTP (CRC32c) and generic protocols are not checked by fwsim
     }
