@@ -25,10 +25,9 @@ const char* l4_name(uint8_t proto) {
     }
 }
 
-// Is the fixed header of `hdr` bytes there? A first fragment that lacks it is
-// left without L4 (reassembly will tell), never called malformed.
-bool have_header(Packet& p, size_t hdr, size_t captured, bool first_frag) {
-    if (p.l4_len >= hdr && captured >= hdr) return true;
+// have_header() when the header is not all there: out of line, so that the
+// usual case is two compares in the caller.
+[[gnu::noinline, gnu::cold]] bool header_missing(Packet& p, size_t hdr, size_t captured, bool first_frag) {
     if (first_frag) return false;
     if (p.l4_len < hdr)
         set_malformed(p, "%s: packet %u bytes < %zu", l4_name(p.l4proto), p.l4_len, hdr);
@@ -36,6 +35,13 @@ bool have_header(Packet& p, size_t hdr, size_t captured, bool first_frag) {
         set_malformed(p, "%s: header truncated by capture (%zu of %zu bytes)", l4_name(p.l4proto),
                       captured, hdr);
     return false;
+}
+
+// Is the fixed header of `hdr` bytes there? A first fragment that lacks it is
+// left without L4 (reassembly will tell), never called malformed.
+inline bool have_header(Packet& p, size_t hdr, size_t captured, bool first_frag) {
+    if (p.l4_len >= hdr && captured >= hdr) [[likely]] return true;
+    return header_missing(p, hdr, captured, first_frag);
 }
 
 // TCP options as tcp_options() and tcp_sack() in
@@ -223,7 +229,9 @@ void decode_inner(InnerHeader& in, const uint8_t* q, size_t n, Family outer) {
     in.has_ports = true;
 }
 
-void decode_icmp(Packet& p, const uint8_t* h, size_t captured, bool first_frag) {
+// Out of line: its quoted-header walk needs a large frame (ExtChain) that the
+// TCP and UDP paths should not set up.
+[[gnu::noinline]] void decode_icmp(Packet& p, const uint8_t* h, size_t captured, bool first_frag) {
     // icmp_error() / icmpv6_error(): the 8-byte header must be there.
     if (!have_header(p, 8, captured, first_frag)) return;
     p.has_l4 = true;
@@ -247,10 +255,12 @@ void decode_icmp(Packet& p, const uint8_t* h, size_t captured, bool first_frag) 
 
 void decode_l4(Packet& p, size_t captured, bool first_frag) {
     const uint8_t* h = p.frame.data() + p.l4_offset;
+    // TCP first: most packets are TCP, and the switch below tests them last.
+    if (p.l4proto == proto::tcp) [[likely]] {
+        decode_tcp(p, h, captured, first_frag);
+        return;
+    }
     switch (p.l4proto) {
-        case proto::tcp:
-            decode_tcp(p, h, captured, first_frag);
-            return;
         case proto::udp:
         case proto::udplite:
             decode_udp(p, h, captured, first_frag);
