@@ -33,5 +33,8 @@ bool invert(const Tuple& t, Tuple* out);
 
 // A 64-bit hash of the tuple (deterministic, no per-run seed).
 uint64_t hash(const Tuple& t);
+// hash() of the packet's tuple_of() without building the Tuple (the engine
+// hashes every packet); false when the packet has no tuple.
+bool hash_of(const Packet& p, uint64_t* h);
 
 }  // namespace fwsim

@@ -437,8 +437,8 @@ struct Engine::Impl final : ct::Observer {
         if (!p.prep.local_src) p.prep.iif = topo.ingress(p);
         p.prep.local_dst = local_or_multicast(p.family, p.dst);
         if (!p.prep.local_dst) p.prep.oif = topo.route(p.family, p.dst);
-        Tuple t;
-        if (tuple_of(p, &t)) p.prep.ct_key = hash(t);  // conntrack's lookup uses it as is
+        uint64_t key;
+        if (hash_of(p, &key)) p.prep.ct_key = key;  // = hash(tuple_of(p)): conntrack's lookup uses it as is
         if (p.is_fragment) return;  // the walk sees the reassembled datagram (not prepared)
         // Only a packet entering at prerouting has its checksum checked (conntrack_in() relies on it).
         if (cfg.ct_checksum != 0 && !p.prep.local_src) p.prep.l4_checksum_ok = l4_checksum_ok(p);
