@@ -13,9 +13,10 @@ bool l4_checksum_ok(const Packet& p) {
     if (size_t(p.l4_offset) + p.l4_len > p.frame.size()) return true;
     // seg.size() is p.l4_len, the length in the pseudo-header.
     const std::span<const uint8_t> seg = p.frame.subspan(p.l4_offset, p.l4_len);
+    // TCP first: most packets are TCP, and the switch tests them late.
+    if (p.l4proto == proto::tcp) [[likely]]
+        return csum_l4_ok(p.family, p.src, p.dst, p.l4proto, seg);
     switch (p.l4proto) {
-        case proto::tcp:
-            return csum_l4_ok(p.family, p.src, p.dst, p.l4proto, seg);
         case proto::udp:
             // udp_error(): "Packet with no checksum" is fine, for IPv6 too
             // (nf_conntrack_proto_udp.c does not tell the families apart).
