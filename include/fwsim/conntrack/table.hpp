@@ -3,34 +3,42 @@
 // net/netfilter/nf_conntrack_core.c and the per-protocol trackers.
 //
 // Threading: none; one Table per replay. Time is only what the caller passes.
-// Memory: entries live in a slab (std::vector of 128-byte detail::Slot) with
+// Memory: entries live in a slab (std::vector of 96-byte detail::Slot) with
 // a free list; the hash holds 32-bit node ids (slot*2 + direction) in chains
 // through the slots. Each bucket head also carries the head entry's TCP slab
 // index, so that a lookup fetches the entry and its TCP state in parallel.
 // IPv4 addresses are inline, IPv6 ones in a side pool, TCP window state in a
-// side slab (TCP entries only); get() returns a view (Entry) that
+// side slab (TCP entries only); get() returns a snapshot (Entry) that
 // materialises tuples on demand. in() compares a prepared IPv4 packet's
 // fields with a slot's inline words (find_packet()); it builds a Tuple only
-// for a new entry, IPv6 or an unprepared packet. Timers: a min-heap of 16-byte (key, id low
-// 32 bits, slot) elements with lazy
-// updates: extending a deadline (the common case: every packet of a live
-// connection) costs nothing; an entry whose key comes up with a later
-// deadline is re-armed; only shortening a deadline pushes a new element.
-// Stale elements (shortened deadlines, killed entries) are dropped when
-// popped, and the heap is rebuilt from the live entries once they pass a
-// quarter of them. Nothing is allocated per packet in steady state: with
-// ct.max set, the slab, TCP slab and heap are reserved up front (address
-// space only, up to 4M entries), so they never move and the peak RSS never
-// holds an old and a new copy (the hash frees its old buckets before it
-// doubles); finish() sorts in the heap's storage.
+// for a new entry, IPv6 or an unprepared packet. Timers: a min-heap of
+// 16-byte (key, id low 32 bits, slot) elements with lazy updates: extending
+// a deadline (the common case: every packet of a live connection) costs
+// nothing; an entry whose element comes up before its deadline is re-armed;
+// only a deadline moved before the entry's last element (the slot keeps
+// that key to 1 ms, timer_hint) pushes a new one. Stale elements (shortened
+// deadlines, killed entries) are dropped when popped, and the heap is
+// rebuilt from the live entries once they pass a quarter of them. Nothing is
+// allocated per packet in steady state: with ct.max set, the slab, TCP slab
+// and heap are reserved up front (address space only, up to 4M entries), so
+// they never move and the peak RSS never holds an old and a new copy (the
+// hash frees its old buckets before it doubles); finish() sorts in the
+// heap's storage.
 // Resident bytes per connection at 1.27M entries, 74% TCP (tools/bench/run.py
-// full-1M: 215 B/conn in all): slot 128, TCP slab 64 x 0.74 = 47, timer heap
-// 16 x up to 1.25 = 20, hash heads 8 x 1.6 buckets per entry = 13, the rest
-// outside the table. The slot holds ~124 bytes that every entry uses (both
-// tuples, links, flags, status, mark, rule, id, two timestamps, deadline,
-// timer key, 64-bit packet and byte counters), a TcpTrack is 60: a smaller
-// footprint would take narrower fields (32-bit packet counters, relative
-// timestamps, a packed TCP state), not a different layout.
+// full-1M: 177 B/conn in all, 215 before session 4): slot 96, TCP slab 56 x
+// 0.74 = 41, timer heap 16 x up to 1.25 = 20, hash heads 8 x 1.6 buckets per
+// entry = 13, the rest outside the table. The slot went from 128 to 96 by
+// keeping the id and the packet and byte counters in 32 bits (the high
+// halves of the rare values past 2^32 in a side table, Table::wide_), the
+// status in 16, the protocol and family once, and a 4-byte hint instead of
+// the 8-byte key of the entry's timer element; a TcpTrack from 60 (64 with
+// its cache-line alignment) to 56 by packing TcpPeer. What is left in the
+// slot every entry uses: both tuples with links (34 bytes), status, mark,
+// rule, TCP index, id, three timestamps and four counters. Reaching 128 in
+// all would take a 64-byte slot: timestamps relative to the capture (not
+// exact in 32 bits of ns), the timer heap replaced (a wheel), 4-byte bucket
+// heads (the TCP prefetch hint given up) or open addressing without chain
+// links.
 // Behaviour worth knowing (all as Linux 6.x unless marked DIFFERENCE):
 // - ct state: reply-direction packets are `established`; original-direction
 //   ones `new` until SEEN_REPLY (resolve_normal_ct()). SEEN_REPLY is set after
@@ -161,7 +169,10 @@ struct Counters {
 };
 
 // struct ip_ct_tcp_state: what the tracker knows of one side's sequence space.
-struct TcpPeer {
+// Packed (18 bytes, not 20): with it a TcpTrack is 56 bytes, and the TCP slab
+// stores one per TCP connection (see the Memory paragraph above). x86 reads
+// the unaligned words at no cost; nothing takes the address of a member.
+struct [[gnu::packed]] TcpPeer {
     uint32_t td_end = 0;     // max of seq + len
     uint32_t td_maxend = 0;  // max of ack + max(win, 1)
     uint32_t td_maxwin = 0;  // max(win)
@@ -175,7 +186,7 @@ inline constexpr uint8_t window_scale = 0x01, sack_perm = 0x02, close_init = 0x0
                          challenge_ack = 0x40, simultaneous_open = 0x80;
 }
 
-// struct ip_ct_tcp
+// struct ip_ct_tcp (56 bytes)
 struct TcpTrack {
     TcpPeer seen[2];            // [original], [reply]
     uint32_t last_seq = 0, last_ack = 0, last_end = 0;
@@ -187,39 +198,53 @@ struct TcpTrack {
     uint8_t last_wscale = 0;
     uint8_t last_flags = 0;
 };
+static_assert(sizeof(TcpTrack) == 56);
 
 class Table;
 
 namespace detail {
 // How the table stores one connection (internal; read entries through
-// Table::get()). Laid out for the lookup: a hash-chain walk reads only the
-// first cache line (links, addresses, ports, protocol). IPv4 addresses are
-// stored inline (4 bytes each); IPv6 ones (and any tuple whose IPv4 address
-// has bytes past the fourth set, which never happens from the decoder) live
-// in a side pool, `addr[0]` holding the pool index. TCP window tracking
-// (56 bytes) lives in a side slab, only for TCP entries.
-struct alignas(64) Slot {
+// Table::get()), 96 bytes. Laid out for the lookup: a hash-chain walk past
+// an entry reads only its first 32 bytes (links, addresses, ports), which
+// never cross a cache line (slots are 32-byte aligned, 96 apart); a hit
+// reads the rest anyway (protocol, status, TCP index, deadline, counters).
+// IPv4 addresses are stored inline (4 bytes each); IPv6 ones (and any tuple
+// whose IPv4 address has bytes past the fourth set, which never happens
+// from the decoder) live in a side pool, `addr[0]` holding the pool index.
+// TCP window tracking lives in a side slab, only for TCP entries. Narrow on
+// purpose: the id and the counters keep their low 32 bits here; the high
+// halves, for the rare entry that passes 2^32 (an id after four billion
+// connections, 4 GB in one direction of one connection), are in
+// Table::wide_ (`wide` set), so every value stays exact.
+struct alignas(32) Slot {
     uint32_t next[2] = {};      // hash chain links (node ids), per direction
     uint32_t addr[4] = {};      // orig src, orig dst, reply src, reply dst (network order bytes)
     uint16_t port[4] = {};      // orig sport, dport, reply sport, dport
-    uint8_t proto[2] = {};      // orig, reply
-    Family family[2] = {};      // orig, reply
-    bool live = false;
-    bool confirmed = false;
-    bool dying = false;         // killed, slot freed at the next in()/advance()/finish()
-    bool pooled = false;        // addresses in the side pool
-    uint32_t status = 0;        // rules::ctstatus bits
+    // 32: the protocol and family are the same in both directions (NAT
+    // never changes them: alter_reply()'s precondition)
+    uint8_t proto = 0;
+    bool v6 : 1 = false;        // Family::ipv6, else Family::ipv4
+    bool live : 1 = false;
+    bool confirmed : 1 = false;
+    bool dying : 1 = false;     // killed, slot freed at the next in()/advance()/finish()
+    bool pooled : 1 = false;    // addresses in the side pool
+    bool wide : 1 = false;      // high halves of id/counters in Table::wide_
+    uint16_t status = 0;        // rules::ctstatus bits (all below bit 16)
+    // The key of the entry's last pushed timer element, in units of 2^20 ns
+    // (1 ms) rounded up, modulo 2^32: with the deadline it gives a bound at
+    // or after that key, so that a deadline moved earlier needs no new
+    // element while one is there before it (Table::timer_moved()).
+    uint32_t timer_hint = 0;
     uint32_t mark = 0;
     uint32_t rule = 0;
     uint32_t tcp = 0xffffffff;  // index in the TCP slab, for TCP entries
-    uint64_t id = 0;
-    // second cache line
+    uint32_t id = 0;            // conntrack id, low 32 bits
     Nanos first_ts = 0, last_ts = 0;
     Nanos deadline = 0;         // absolute timeout (ct->timeout)
-    Nanos timer_key = 0;        // key of its live timer element (<= deadline)
-    uint64_t pkts[2] = {}, bytes[2] = {};
+    uint32_t pkts[2] = {}, bytes[2] = {};  // low 32 bits
 };
-static_assert(sizeof(Slot) == 128);
+static_assert(sizeof(Slot) == 96);
+inline constexpr int kTimerHintShift = 20;  // Slot::timer_hint's unit: 2^20 ns
 
 // A tuple of an entry, materialised on demand (Entry::tuple[d]).
 struct TuplePair {
@@ -229,19 +254,20 @@ struct TuplePair {
 };
 }  // namespace detail
 
-// One tracked connection as Table::get() shows it: a view (references into
-// the table, valid until the table changes). Change entries only through
-// Table's methods.
+// One tracked connection as Table::get() shows it: a snapshot of its
+// fields (the table stores some of them narrower), its TCP state by
+// reference and its tuples materialised on demand; valid until the table
+// changes. Change entries only through Table's methods.
 struct Entry {
-    const uint64_t& id;
-    const uint32_t& status;     // rules::ctstatus bits
-    const uint32_t& mark;
-    const uint32_t& rule;
-    const Nanos& first_ts;
-    const Nanos& last_ts;
-    const Nanos& deadline;      // absolute timeout (ct->timeout)
-    const uint64_t (&pkts)[2];  // [original], [reply]
-    const uint64_t (&bytes)[2];
+    uint64_t id;
+    uint32_t status;            // rules::ctstatus bits
+    uint32_t mark;
+    uint32_t rule;
+    Nanos first_ts;
+    Nanos last_ts;
+    Nanos deadline;             // absolute timeout (ct->timeout)
+    uint64_t pkts[2];           // [original], [reply]
+    uint64_t bytes[2];
     const TcpTrack& tcp;        // TCP only (an empty one for other protocols)
     detail::TuplePair tuple;    // [original], [reply] (reply is rewritten by alter_reply for NAT)
 
@@ -283,7 +309,8 @@ public:
     // Precondition: no unconfirmed entry is pending (confirm()/discard() it first).
     Result in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs);
 
-    // nf_conntrack_alter_reply(): for NAT, on the unconfirmed entry.
+    // nf_conntrack_alter_reply(): for NAT, on the unconfirmed entry. The new
+    // reply tuple has the family and protocol of the old one.
     void alter_reply(EntryId e, const Tuple& new_reply);
     // nf_conntrack_tuple_taken(): is `t` (a reply tuple) used by a confirmed
     // entry other than `ignored`, in either direction?
@@ -298,8 +325,9 @@ public:
 
     Entry get(EntryId e) const {
         const detail::Slot& s = slots_[e];
-        return Entry{s.id,       s.status,   s.mark, s.rule, s.first_ts,
-                     s.last_ts,  s.deadline, s.pkts, s.bytes,
+        return Entry{entry_id(e), s.status, s.mark, s.rule, s.first_ts, s.last_ts, s.deadline,
+                     {count_of(s, e, Wide::pkts0), count_of(s, e, Wide::pkts1)},
+                     {count_of(s, e, Wide::bytes0), count_of(s, e, Wide::bytes1)},
                      s.tcp != kNoTcp ? tcp_[s.tcp].t : kEmptyTcp, detail::TuplePair{this, e}};
     }
     bool valid(EntryId e) const { return e < slots_.size() && slots_[e].live; }
@@ -311,7 +339,10 @@ public:
     // get() on a path that calls it several times a packet).
     uint32_t entry_status(EntryId e) const { return slots_[e].status; }
     uint32_t entry_mark(EntryId e) const { return slots_[e].mark; }
-    uint64_t entry_id(EntryId e) const { return slots_[e].id; }
+    uint64_t entry_id(EntryId e) const {
+        const detail::Slot& s = slots_[e];
+        return s.wide ? uint64_t(wide_of(e).hi[Wide::id]) << 32 | s.id : s.id;
+    }
     TcpState entry_tcp_state(EntryId e) const { return tcp_state_of(slots_[e]); }
     Tuple entry_tuple(EntryId e, CtDir d) const { return tuple_at(slots_[e], d == CtDir::original ? 0 : 1); }
     // ---- (end of helper E's block)
@@ -330,8 +361,8 @@ public:
     void prefetch_bucket(uint64_t tuple_hash) const { prefetch(&buckets_[uint32_t(tuple_hash) & bucket_mask_]); }
     void prefetch_entry(uint64_t tuple_hash) const {
         const Head& h = buckets_[uint32_t(tuple_hash) & bucket_mask_];
-        if (h.node != kNil) prefetch(&slots_[h.node >> 1]);
-        if (h.tcp != kNoTcp) prefetch(&tcp_[h.tcp]);
+        if (h.node != kNil) prefetch_span(&slots_[h.node >> 1]);
+        if (h.tcp != kNoTcp) prefetch_span(&tcp_[h.tcp]);
     }
 
     size_t size() const { return confirmed_; }  // confirmed entries
@@ -354,6 +385,13 @@ public:
 
 private:
     friend struct detail::TuplePair;
+    // A slot (96 bytes) or a TCP record (56) may straddle two cache lines:
+    // fetch the line of its first and of its last byte.
+    template <class T>
+    static void prefetch_span(const T* p) {
+        prefetch(p);
+        prefetch(reinterpret_cast<const char*>(p) + sizeof(T) - 1);
+    }
     using Slot = detail::Slot;
     static constexpr uint32_t kNoTcp = 0xffffffff;
     static constexpr uint32_t kNil = 0xffffffff;  // end of a hash chain
@@ -363,8 +401,8 @@ private:
     // Inline: the engine reads an entry's tuple on every packet (entry_tuple()).
     Tuple tuple_at(const Slot& s, int d) const {
         Tuple t;
-        t.family = s.family[d];
-        t.proto = s.proto[d];
+        t.family = s.v6 ? Family::ipv6 : Family::ipv4;
+        t.proto = s.proto;
         t.sport = s.port[2 * d];
         t.dport = s.port[2 * d + 1];
         if (s.pooled) [[unlikely]] {
@@ -381,7 +419,6 @@ private:
     // building a Tuple for IPv4 packets (see table.cpp).
     struct V4Key;
     bool key_is(const Slot& s, int d, const V4Key& k) const;
-    bool packet_is(const Slot& s, int d, const Packet& pkt) const;
     EntryId find_packet(const Packet& pkt, CtDir* dir) const;
     void store_tuple(Slot& s, int d, const Tuple& t);
 
@@ -394,10 +431,11 @@ private:
     void maybe_grow();
     void advance_due(Nanos now, Observer& obs);  // advance()'s work
     void timer_push(EntryId e, Nanos key);
-    void timer_shorten(EntryId e);  // after the deadline may have moved earlier
+    void timer_moved(EntryId e, Nanos before);  // after the deadline moved from `before`
     void timer_compact();
     void maybe_compact();
-    void set_timeout(EntryId e, Nanos deadline);
+    void set_deadline(EntryId e, Nanos deadline);
+    void account_carry(EntryId e, int which);  // a counter's low half wrapped
     void set_tcp_state(EntryId e, TcpState s);
     void kill(EntryId e, EndReason why, Nanos when, Observer& obs);
     bool early_drop(const Tuple& t, Nanos now, Observer& obs);
@@ -406,14 +444,34 @@ private:
     Result icmp_error(const Packet& pkt);
     TcpState tcp_state_of(const Slot& s) const { return s.tcp != kNoTcp ? tcp_[s.tcp].t.state : TcpState::none; }
     void sync_tcp_count(const Slot& en, TcpState before, TcpState now);
-    void account(Slot& en, CtDir dir, const Packet& pkt, Nanos now);
+    void account(EntryId e, CtDir dir, const Packet& pkt, Nanos now);
     void reap();
     void count_entry(const Slot& en, int delta);
+
+    // The high 32 bits of an entry's id and counters, for the few entries
+    // whose values pass 2^32 (Slot::wide): sorted by slot, looked up only
+    // when the flag is set. Growing it allocates, at most once per 4 GB of
+    // one connection or per entry after four billion connections.
+    struct Wide {
+        enum : uint8_t { id, pkts0, pkts1, bytes0, bytes1 };
+        EntryId slot;
+        uint32_t hi[5];
+    };
+    // Pure: the engine's per-packet entry_id() that keeps only the low 32
+    // bits then compiles to the slot's field alone.
+    [[gnu::pure]] const Wide& wide_of(EntryId e) const;
+    Wide& wide_at(EntryId e);  // made (zero) if the slot has none yet
+    uint64_t count_of(const Slot& s, EntryId e, uint8_t which) const {
+        const uint32_t lo = which <= Wide::pkts1 ? s.pkts[which - Wide::pkts0] : s.bytes[which - Wide::bytes0];
+        return s.wide ? uint64_t(wide_of(e).hi[which]) << 32 | lo : lo;
+    }
+    std::vector<Wide> wide_;
+    friend struct TableTestAccess;  // tests: start ids or counters near 2^32
 
     Config cfg_;
     std::vector<Slot> slots_;
     std::vector<EntryId> free_;      // free slot stack
-    struct alignas(64) TcpSlot {     // one cache line each (a TcpTrack is 60 bytes)
+    struct TcpSlot {                 // 56 bytes, packed back to back
         TcpTrack t;
     };
     std::vector<TcpSlot> tcp_;       // TCP window tracking, for TCP entries
@@ -442,6 +500,7 @@ private:
     size_t confirmed_ = 0;
     size_t unconfirmed_ = 0;
     uint64_t next_id_ = 1;
+    size_t pooled_v4_ = 0;  // live IPv4 slots with pooled addresses (see find_packet())
     size_t by_proto_[256] = {};
     size_t by_tcp_state_[10] = {};
     Counters counters_;

@@ -97,7 +97,7 @@ std::string Table::dump(Nanos now) const {
     std::vector<std::pair<uint64_t, EntryId>> order;
     for (EntryId e = 0; e < slots_.size(); ++e) {
         const Slot& en = slots_[e];
-        if (en.live && en.confirmed && !en.dying) order.emplace_back(en.id, e);
+        if (en.live && en.confirmed && !en.dying) order.emplace_back(entry_id(e), e);
     }
     std::sort(order.begin(), order.end());
 
@@ -118,10 +118,10 @@ std::string Table::dump(Nanos now) const {
             out += "timeout=30, stream_timeout=180 ";
         }
         append_tuple(out, o);
-        if (cfg_.ct_acct) append_acct(out, en.pkts[0], en.bytes[0]);
+        if (cfg_.ct_acct) append_acct(out, count_of(en, e, Wide::pkts0), count_of(en, e, Wide::bytes0));
         if (!(en.status & rules::ctstatus::seen_reply)) out += "[UNREPLIED] ";
         append_tuple(out, tuple_at(en, 1));
-        if (cfg_.ct_acct) append_acct(out, en.pkts[1], en.bytes[1]);
+        if (cfg_.ct_acct) append_acct(out, count_of(en, e, Wide::pkts1), count_of(en, e, Wide::bytes1));
         if (en.status & rules::ctstatus::assured) out += "[ASSURED] ";
         std::snprintf(buf, sizeof buf, "mark=%u zone=0 use=2\n", en.mark);
         out += buf;

@@ -102,8 +102,8 @@ Tuple detail::TuplePair::operator[](size_t d) const {
 
 // Tuple equality against the stored form (the lookup's compare).
 bool Table::tuple_is(const Slot& s, int d, const Tuple& t) const {
-    if (s.port[2 * d] != t.sport || s.port[2 * d + 1] != t.dport || s.proto[d] != t.proto ||
-        s.family[d] != t.family)
+    if (s.port[2 * d] != t.sport || s.port[2 * d + 1] != t.dport || s.proto != t.proto ||
+        (s.v6 ? Family::ipv6 : Family::ipv4) != t.family)
         return false;
     if (s.pooled) {
         const auto& a = pool_[s.addr[0]];
@@ -117,8 +117,8 @@ bool Table::tuple_is(const Slot& s, int d, const Tuple& t) const {
 // reply one is rewritten by alter_reply(). Inline unless an address needs
 // more than 4 bytes; once pooled, an entry stays pooled.
 void Table::store_tuple(Slot& s, int d, const Tuple& t) {
-    s.family[d] = t.family;
-    s.proto[d] = t.proto;
+    s.v6 = t.family == Family::ipv6;
+    s.proto = t.proto;
     s.port[2 * d] = t.sport;
     s.port[2 * d + 1] = t.dport;
     const bool fits = t.family == Family::ipv4 && v4_inline(t.src) && v4_inline(t.dst);
@@ -138,6 +138,7 @@ void Table::store_tuple(Slot& s, int d, const Tuple& t) {
             std::memcpy(a[1].b.data(), &s.addr[1], 4);
         }
         s.pooled = true;
+        if (!s.v6) ++pooled_v4_;
         std::memset(s.addr, 0, sizeof s.addr);
         s.addr[0] = i;
     }
@@ -177,7 +178,13 @@ void Table::free_entry(EntryId e) {
     }
     if (s.pooled) {
         pool_free_.push_back(s.addr[0]);
+        if (!s.v6) --pooled_v4_;
         s.pooled = false;
+    }
+    if (s.wide) [[unlikely]] {
+        wide_.erase(std::lower_bound(wide_.begin(), wide_.end(), e,
+                                     [](const Wide& w, EntryId x) { return w.slot < x; }));
+        s.wide = false;
     }
     free_.push_back(e);
 }
@@ -185,6 +192,20 @@ void Table::free_entry(EntryId e) {
 void Table::reap() {
     for (EntryId e : dying_) free_entry(e);
     dying_.clear();
+}
+
+const Table::Wide& Table::wide_of(EntryId e) const {
+    return *std::lower_bound(wide_.begin(), wide_.end(), e,
+                             [](const Wide& w, EntryId x) { return w.slot < x; });
+}
+
+Table::Wide& Table::wide_at(EntryId e) {
+    auto it = std::lower_bound(wide_.begin(), wide_.end(), e, [](const Wide& w, EntryId x) { return w.slot < x; });
+    if (!slots_[e].wide) {
+        it = wide_.insert(it, Wide{e, {}});
+        slots_[e].wide = true;
+    }
+    return *it;
 }
 
 // ---------------------------------------------------------------- hash
@@ -238,7 +259,7 @@ EntryId Table::find_hashed(const Tuple& t, uint64_t tuple_hash, CtDir* dir) cons
     const Head& h = buckets_[uint32_t(tuple_hash) & bucket_mask_];
     // The TCP state is read right after a lookup: fetch it in parallel with
     // the entry (the head of the chain is the usual match).
-    if (h.tcp != kNoTcp) prefetch(&tcp_[h.tcp]);
+    if (h.tcp != kNoTcp) prefetch_span(&tcp_[h.tcp]);
     for (uint32_t node = h.node; node != kNil; node = slots_[node >> 1].next[node & 1]) {
         if (tuple_is(slots_[node >> 1], int(node & 1), t)) {
             if (dir) *dir = (node & 1) ? CtDir::reply : CtDir::original;
@@ -256,27 +277,19 @@ struct Table::V4Key {
     uint64_t addrs;
     uint32_t ports;
     uint8_t proto;
-    const Packet* pkt;  // for the compare with a pooled slot (needs the whole Tuple)
 };
 
-// Rare: a pooled slot (IPv6, or an address wider than 4 bytes) matches an
-// IPv4 key only if the tuple in that direction is plain IPv4 after all.
-// Out of line: the common compare stays small enough to inline.
-[[gnu::noinline]] bool Table::packet_is(const Slot& s, int d, const Packet& pkt) const {
-    Tuple t;
-    tuple_of(pkt, &t);
-    return tuple_is(s, d, t);
-}
-
+// The words first: a chain walk past a slot then reads only its first 32
+// bytes, which share one cache line (the protocol and family after them
+// may be in the next). The family (v6) tells apart an IPv6 slot, whose pooled
+// addresses could equal an IPv4 key's words by chance; an IPv4 slot that is
+// pooled (an address wider than 4 bytes) never gets here (find_packet()).
 bool Table::key_is(const Slot& s, int d, const V4Key& k) const {
-    if (s.pooled) [[unlikely]]
-        return packet_is(s, d, *k.pkt);
-    // An inline slot holds IPv4 tuples in both directions (store_tuple()).
     uint64_t addrs;
     uint32_t ports;
     std::memcpy(&addrs, &s.addr[2 * d], 8);
     std::memcpy(&ports, &s.port[2 * d], 4);
-    return addrs == k.addrs && ports == k.ports && s.proto[d] == k.proto;
+    return addrs == k.addrs && ports == k.ports && s.proto == k.proto && !s.v6;
 }
 
 namespace {
@@ -293,9 +306,12 @@ namespace {
 // IPv4 packet whose hash Engine::prepare() already computed, the chain walk
 // compares the slots' inline words with the packet's fields directly: no
 // 40-byte Tuple is built for a lookup that usually hits. Anything else
-// (IPv6, an unprepared packet) goes through a Tuple.
+// (IPv6, an unprepared packet, a table holding a pooled IPv4 entry, which
+// only a NAT reply tuple with an address wider than 4 bytes makes) goes
+// through a Tuple.
 [[gnu::always_inline]] inline EntryId Table::find_packet(const Packet& pkt, CtDir* dir) const {
-    if (pkt.family != Family::ipv4 || !pkt.prep.done || !v4_inline(pkt.src) || !v4_inline(pkt.dst))
+    if (pkt.family != Family::ipv4 || !pkt.prep.done || pooled_v4_ != 0 || !v4_inline(pkt.src) ||
+        !v4_inline(pkt.dst))
         return find_tuple_of(*this, pkt, dir);
     uint16_t port[2] = {0, 0};
     switch (pkt.l4proto) {  // the ports of tuple_of()
@@ -315,11 +331,11 @@ namespace {
             break;
     }
     const uint32_t addr[2] = {load4(pkt.src), load4(pkt.dst)};
-    V4Key k{0, 0, pkt.l4proto, &pkt};
+    V4Key k{0, 0, pkt.l4proto};
     std::memcpy(&k.addrs, addr, 8);
     std::memcpy(&k.ports, port, 4);
     const Head& h = buckets_[uint32_t(pkt.prep.ct_key) & bucket_mask_];
-    if (h.tcp != kNoTcp) prefetch(&tcp_[h.tcp]);  // as find_hashed()
+    if (h.tcp != kNoTcp) prefetch_span(&tcp_[h.tcp]);  // as find_hashed()
     for (uint32_t node = h.node; node != kNil; node = slots_[node >> 1].next[node & 1]) {
         if (key_is(slots_[node >> 1], int(node & 1), k)) {
             *dir = (node & 1) ? CtDir::reply : CtDir::original;
@@ -357,15 +373,41 @@ struct TimerLater {
 };
 }  // namespace
 
+namespace {
+// Slot::timer_hint of a key.
+uint32_t timer_hint(Nanos key) { return uint32_t((key >> detail::kTimerHintShift) + 1); }
+}  // namespace
+
 void Table::timer_push(EntryId e, Nanos key) {
-    slots_[e].timer_key = key;
-    heap_.push_back(Timer{key, uint32_t(slots_[e].id), e});
+    slots_[e].timer_hint = timer_hint(key);
+    heap_.push_back(Timer{key, slots_[e].id, e});
     std::push_heap(heap_.begin(), heap_.end(), TimerLater{});
 }
 
-void Table::timer_shorten(EntryId e) {
-    const Slot& en = slots_[e];
-    if (!en.confirmed || en.dying || en.deadline >= en.timer_key) return;  // later: lazy
+// Every live entry has an element keyed at or before its deadline: pushed
+// at confirm, pushed again when the deadline moves earlier than the last
+// pushed element may be, re-armed at the deadline when it pops early. The
+// slot does not keep that element's key (8 bytes) but a coarse bound of it
+// (timer_hint): an element pushed because the bound was not tight (a
+// deadline moved to within 8.6 s after the key), for a deadline later
+// extended, stays and is re-armed too, until the next timer_compact(). That
+// can only fire an entry once and at its deadline: it dies when an element
+// keyed exactly at its deadline pops, in (deadline, id) order; elements
+// keyed before are re-armed, after are stale.
+// Out of line: set_deadline(), which in() calls for every packet, stays
+// small enough to inline (inlining this into it cost more than the call).
+[[gnu::noinline]] void Table::timer_moved(EntryId e, Nanos before) {
+    Slot& en = slots_[e];
+    // Later (the common case: a packet refreshes the entry): the element
+    // before `before` is before the new deadline too.
+    if (en.deadline >= before || !en.confirmed || en.dying) return;
+    // The key k <= before: the largest value <= hint(before) that is
+    // congruent to the stored hint(k) modulo 2^32 is >= hint(k), so it
+    // bounds k from above (to within 1 ms while the two are less than 2^32
+    // units, 52 days, apart).
+    const int64_t top = (before >> detail::kTimerHintShift) + 1;
+    const int64_t hint = top - int64_t(uint32_t(uint32_t(top) - en.timer_hint));
+    if (en.deadline >= Nanos(hint) << detail::kTimerHintShift) return;  // an element is before it: lazy
     timer_push(e, en.deadline);
     maybe_compact();
 }
@@ -387,23 +429,24 @@ void Table::timer_compact() {
     for (EntryId e = 0; e < slots_.size(); ++e) {
         Slot& en = slots_[e];
         if (!en.live || !en.confirmed || en.dying) continue;
-        en.timer_key = en.deadline;
-        heap_.push_back(Timer{en.deadline, uint32_t(en.id), e});
+        en.timer_hint = timer_hint(en.deadline);
+        heap_.push_back(Timer{en.deadline, en.id, e});
     }
     std::make_heap(heap_.begin(), heap_.end(), TimerLater{});
 }
 
-void Table::set_timeout(EntryId e, Nanos deadline) {
+void Table::set_deadline(EntryId e, Nanos deadline) {
+    const Nanos before = slots_[e].deadline;
     slots_[e].deadline = deadline;
-    timer_shorten(e);
+    if (deadline < before) timer_moved(e, before);  // a later deadline costs nothing
 }
 
 // ---------------------------------------------------------------- gauges
 
 void Table::count_entry(const Slot& en, int delta) {
     confirmed_ += delta;
-    by_proto_[en.proto[0]] += delta;
-    if (en.proto[0] == proto::tcp) by_tcp_state_[size_t(tcp_state_of(en))] += delta;
+    by_proto_[en.proto] += delta;
+    if (en.proto == proto::tcp) by_tcp_state_[size_t(tcp_state_of(en))] += delta;
 }
 
 void Table::sync_tcp_count(const Slot& en, TcpState before, TcpState now) {
@@ -426,6 +469,14 @@ FlowInfo Table::flow_info(EntryId e) const {
     f.orig_bytes = en.bytes[0];
     f.reply_pkts = en.pkts[1];
     f.reply_bytes = en.bytes[1];
+    if (en.wide) [[unlikely]] {
+        const Wide& w = wide_of(e);
+        f.id |= uint64_t(w.hi[Wide::id]) << 32;
+        f.orig_pkts |= uint64_t(w.hi[Wide::pkts0]) << 32;
+        f.orig_bytes |= uint64_t(w.hi[Wide::bytes0]) << 32;
+        f.reply_pkts |= uint64_t(w.hi[Wide::pkts1]) << 32;
+        f.reply_bytes |= uint64_t(w.hi[Wide::bytes1]) << 32;
+    }
     f.status = en.status;
     f.tcp_state = tcp_state_of(en);
     f.mark = en.mark;
@@ -458,24 +509,32 @@ void Table::advance_due(Nanos now, Observer& obs) {
         std::pop_heap(heap_.begin(), heap_.end(), TimerLater{});
         heap_.pop_back();
         const Slot& en = slots_[top.slot];
-        if (!en.live || !en.confirmed || en.dying || uint32_t(en.id) != top.id ||
-            en.timer_key != top.key)
-            continue;  // stale
+        if (!en.live || !en.confirmed || en.dying || en.id != top.id) continue;  // stale
         if (en.deadline > top.key) {
             timer_push(top.slot, en.deadline);  // extended meanwhile: re-arm
             continue;
         }
+        if (en.deadline < top.key) continue;  // stale: pushed for a deadline since extended
         kill(top.slot, EndReason::timeout, en.deadline, obs);
     }
     reap();
 }
 
-void Table::account(Slot& en, CtDir dir, const Packet& pkt, Nanos now) {
+void Table::account(EntryId e, CtDir dir, const Packet& pkt, Nanos now) {
+    Slot& en = slots_[e];
     const int d = dir == CtDir::reply ? 1 : 0;
-    en.pkts[d]++;
+    // 32-bit halves in the slot; a carry goes to the entry's Wide record.
+    if (++en.pkts[d] == 0) [[unlikely]]
+        account_carry(e, Wide::pkts0 + d);
+    const uint32_t bytes_before = en.bytes[d];
     en.bytes[d] += pkt.ip_len;
+    if (en.bytes[d] < bytes_before) [[unlikely]]
+        account_carry(e, Wide::bytes0 + d);
     en.last_ts = now;
 }
+
+// Out of line: account() stays small enough to inline.
+[[gnu::noinline]] void Table::account_carry(EntryId e, int which) { wide_at(e).hi[which]++; }
 
 bool Table::early_drop(const Tuple& t, Nanos now, Observer& obs) {
     // early_drop(): look at NF_CT_EVICTION_RANGE kernel buckets from the new
@@ -588,7 +647,7 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
         TcpTrack* const tcp = en.tcp != kNoTcp ? &tcp_[en.tcp].t : nullptr;
         const TcpState tcp_before = tcp ? tcp->state : TcpState::none;
         const Nanos deadline_before = en.deadline;
-        detail::Conn c{en.status, en.deadline, tcp ? *tcp : no_tcp_, en.first_ts, en.proto[0], en.port[1]};
+        detail::Conn c{en.status, en.deadline, tcp ? *tcp : no_tcp_, en.first_ts, en.proto, en.port[1]};
         const Outcome o = dispatch(c, true, dir, pkt, now, checksum_bad, cfg_);
         const TcpState tcp_after = tcp ? tcp->state : TcpState::none;  // nothing below changes it
         sync_tcp_count(en, tcp_before, tcp_after);
@@ -600,7 +659,7 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
             continue;
         }
         if (o.kind == Outcome::invalid) {
-            if (en.deadline != deadline_before) timer_shorten(e);  // nf_tcp_handle_invalid()
+            if (en.deadline != deadline_before) timer_moved(e, deadline_before);  // nf_tcp_handle_invalid()
             counters_.invalid++;
             return invalid_result();
         }
@@ -614,10 +673,10 @@ Result Table::in(const Packet& pkt, Nanos now, bool checksum_ok, Observer& obs) 
             r.ignored = true;
         } else {
             if (o.refresh) {
-                set_timeout(e, now + o.timeout);
-                account(en, dir, pkt, now);
+                set_deadline(e, now + o.timeout);
+                account(e, dir, pkt, now);
             }
-            if (o.kill) account(en, dir, pkt, now);
+            if (o.kill) account(e, dir, pkt, now);
         }
         // nf_conntrack_in(): SEEN_REPLY after the tracker ran (also for
         // ignored packets).
@@ -666,7 +725,7 @@ Result Table::new_entry(const Packet& pkt, const Tuple& t, Nanos now, bool check
         }
     }
     detail::Conn c{en.status, en.deadline, en.tcp != kNoTcp ? tcp_[en.tcp].t : no_tcp_,
-                   en.first_ts, en.proto[0], en.port[1]};
+                   en.first_ts, en.proto, en.port[1]};
     const Outcome o = dispatch(c, false, CtDir::original, pkt, now, checksum_bad, cfg_);
     if (o.kind != Outcome::accept && o.kind != Outcome::ignore) {
         free_entry(e);
@@ -674,12 +733,15 @@ Result Table::new_entry(const Packet& pkt, const Tuple& t, Nanos now, bool check
         return invalid_result();
     }
     unconfirmed_++;
-    en.id = next_id_++;
+    const uint64_t id = next_id_++;
+    en.id = uint32_t(id);
+    if (id >> 32) [[unlikely]]
+        wide_at(e).hi[Wide::id] = uint32_t(id >> 32);
     pending_ = pkt.prep.done ? e : kNoEntry;  // the prepared hash is hash(t)
     pending_hash_ = pkt.prep.ct_key;
     if (o.refresh) {
         en.deadline = now + o.timeout;
-        account(en, CtDir::original, pkt, now);
+        account(e, CtDir::original, pkt, now);
     }
     Result r;
     r.state = CtState::new_;
@@ -784,7 +846,9 @@ void Table::discard(EntryId e) {
 
 void Table::set_mark(EntryId e, uint32_t mark) { slots_[e].mark = mark; }
 
-void Table::set_status_bits(EntryId e, uint32_t bits) { slots_[e].status |= bits; }
+// Slot::status has 16 bits: every rules::ctstatus bit fits.
+static_assert(rules::ctstatus::offload < (1u << 16));
+void Table::set_status_bits(EntryId e, uint32_t bits) { slots_[e].status = uint16_t(slots_[e].status | bits); }
 
 void Table::finish(Nanos end, Observer& obs) {
     reap();
@@ -798,7 +862,7 @@ void Table::finish(Nanos end, Observer& obs) {
         const Slot& en = slots_[e];
         if (!en.live) continue;
         if (en.confirmed) {
-            heap_.push_back(Timer{Nanos(en.id), uint32_t(en.id), e});
+            heap_.push_back(Timer{Nanos(entry_id(e)), en.id, e});
         } else {
             unconfirmed_--;  // a pending unconfirmed entry: no state, no record
             free_entry(e);
@@ -839,30 +903,31 @@ std::string Table::check() const {
             continue;
         }
         ++confirmed;
-        by_proto[en.proto[0]]++;
-        if (en.proto[0] == proto::tcp) by_state[size_t(tcp_state_of(en))]++;
-        if ((en.proto[0] == proto::tcp) != (en.tcp != kNoTcp))
-            return "entry " + std::to_string(en.id) + " TCP slab mismatch";
+        by_proto[en.proto]++;
+        if (en.proto == proto::tcp) by_state[size_t(tcp_state_of(en))]++;
+        if ((en.proto == proto::tcp) != (en.tcp != kNoTcp))
+            return "entry " + std::to_string(entry_id(e)) + " TCP slab mismatch";
+        if (en.wide != std::binary_search(wide_.begin(), wide_.end(), Wide{e, {}},
+                                          [](const Wide& a, const Wide& b) { return a.slot < b.slot; }))
+            return "entry " + std::to_string(entry_id(e)) + " wide record mismatch";
         for (int d = 0; d < 2; ++d) {
             CtDir got;
             const EntryId f = find(tuple_at(en, d), &got);
             if (f != e && !(tuple_at(en, 0) == tuple_at(en, 1)))
-                return "entry " + std::to_string(en.id) + " not found by its tuple " +
+                return "entry " + std::to_string(entry_id(e)) + " not found by its tuple " +
                        std::to_string(d);
         }
-        if (en.timer_key > en.deadline)
-            return "entry " + std::to_string(en.id) + " has a timer after its deadline";
     }
     if (confirmed != confirmed_) return "confirmed count " + std::to_string(confirmed_) +
                                         " != " + std::to_string(confirmed);
     if (unconfirmed != unconfirmed_) return "unconfirmed count mismatch";
     if (dying != dying_.size()) return "dying count mismatch";
     if (free_slots != free_.size()) return "free list mismatch";
-    size_t armed = 0;  // every confirmed entry has a live timer element
+    size_t armed = 0;  // every confirmed entry has an element at or before its deadline
     std::vector<bool> seen(slots_.size());
     for (const Timer& t : heap_) {
         const Slot& en = slots_[t.slot];
-        if (en.live && en.confirmed && !en.dying && uint32_t(en.id) == t.id && en.timer_key == t.key &&
+        if (en.live && en.confirmed && !en.dying && en.id == t.id && t.key <= en.deadline &&
             !seen[t.slot]) {
             seen[t.slot] = true;
             ++armed;

@@ -29,7 +29,7 @@ struct Outcome {
 // What a tracker reads and changes of one entry (the table stores entries
 // compactly, so trackers get this view).
 struct Conn {
-    uint32_t& status;  // rules::ctstatus bits
+    uint16_t& status;  // rules::ctstatus bits (detail::Slot::status)
     Nanos& deadline;   // absolute timeout
     TcpTrack& tcp;     // TCP only
     Nanos first_ts;
