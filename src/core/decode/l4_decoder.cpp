@@ -26,22 +26,22 @@ const char* l4_name(uint8_t proto) {
 }
 
 // have_header() when the header is not all there: out of line, so that the
-// usual case is two compares in the caller.
-[[gnu::noinline, gnu::cold]] bool header_missing(Packet& p, size_t hdr, size_t captured, bool first_frag) {
-    if (first_frag) return false;
+// usual case is two compares in the caller (and, returning nothing, a jump).
+[[gnu::noinline, gnu::cold]] void header_missing(Packet& p, size_t hdr, size_t captured, bool first_frag) {
+    if (first_frag) return;
     if (p.l4_len < hdr)
         set_malformed(p, "%s: packet %u bytes < %zu", l4_name(p.l4proto), p.l4_len, hdr);
     else
         set_malformed(p, "%s: header truncated by capture (%zu of %zu bytes)", l4_name(p.l4proto),
                       captured, hdr);
-    return false;
 }
 
 // Is the fixed header of `hdr` bytes there? A first fragment that lacks it is
 // left without L4 (reassembly will tell), never called malformed.
 inline bool have_header(Packet& p, size_t hdr, size_t captured, bool first_frag) {
     if (p.l4_len >= hdr && captured >= hdr) [[likely]] return true;
-    return header_missing(p, hdr, captured, first_frag);
+    header_missing(p, hdr, captured, first_frag);
+    return false;
 }
 
 // TCP options as tcp_options() and tcp_sack() in
