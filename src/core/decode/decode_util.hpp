@@ -69,9 +69,22 @@ struct IpView {
     bool cut() const { return on_wire > captured; }
 };
 
-// Decodes the IP packet that starts at v.off; `version` is 0 to take it from
-// the header's version nibble, else the version the link layer announced.
-void decode_l3(Packet& p, const IpView& v, int version);
+// The view of p.frame from `off` on.
+inline IpView view_at(const Packet& p, size_t off) {
+    IpView v;
+    v.frame = p.frame;
+    v.off = off;
+    v.captured = p.frame.size() - off;
+    // wire_len not set (0) or not larger than what we have: nothing was cut.
+    v.on_wire = p.wire_len > p.frame.size() ? p.wire_len - off : v.captured;
+    return v;
+}
+
+// Decodes the IP packet that starts at `off` in p.frame; `version` (4 or 6)
+// is the one the link layer announced or the header's version nibble gave.
+// (An offset, not an IpView: the view is then made in registers inside, and
+// the link decoder's call is its last step, a jump.)
+void decode_l3(Packet& p, size_t off, int version);
 
 // Decodes the transport header at p.l4_offset. `captured` bytes of it are in
 // the frame, p.l4_len per the IP header. `first_frag`: a first fragment, whose

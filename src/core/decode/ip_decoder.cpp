@@ -84,7 +84,8 @@ void decode_ipv4(Packet& p, const IpView& v) {
 
 // Out of line: its extension-header walk needs a large frame (ExtChain) and
 // registers that the IPv4 path should not set up.
-[[gnu::noinline]] void decode_ipv6(Packet& p, const IpView& v) {
+[[gnu::noinline]] void decode_ipv6(Packet& p, size_t off) {
+    const IpView v = view_at(p, off);
     const uint8_t* h = v.frame.data() + v.off;
     if (v.captured < 40) {
         if (v.cut() && v.on_wire >= 40)
@@ -189,12 +190,12 @@ bool walk_ipv6_ext(std::span<const uint8_t> b, uint8_t nh, size_t pos, bool stri
     return true;
 }
 
-void decode_l3(Packet& p, const IpView& v, int version) {
-    p.l3_offset = uint16_t(v.off);
+void decode_l3(Packet& p, size_t off, int version) {
+    p.l3_offset = uint16_t(off);
     if (version == 4)
-        decode_ipv4(p, v);
+        decode_ipv4(p, view_at(p, off));
     else
-        decode_ipv6(p, v);
+        decode_ipv6(p, off);
 }
 
 }  // namespace fwsim::decode_detail

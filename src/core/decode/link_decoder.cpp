@@ -42,20 +42,16 @@ void reset(Packet& p, std::span<const uint8_t> frame) {
                 sizeof(Packet) - kTail);
 }
 
-IpView view_at(const Packet& p, size_t off) {
-    IpView v;
-    v.frame = p.frame;
-    v.off = off;
-    v.captured = p.frame.size() - off;
-    // wire_len not set (0) or not larger than what we have: nothing was cut.
-    v.on_wire = p.wire_len > p.frame.size() ? p.wire_len - off : v.captured;
-    return v;
-}
-
 // An ethertype after the link header (and any VLAN tags starting at `off`).
 // Inlined into decode_frame(): one call less per packet on the way to
 // decode_l3().
 [[gnu::always_inline]] inline void decode_ethertype(Packet& p, uint16_t type, size_t off, const char* link) {
+    // IPv4 and IPv6 are no VLAN TPIDs: for them, the loop would not start.
+    if (type == kEthIpv4 || type == kEthIpv6) [[likely]] {
+        p.ethertype = type;
+        decode_l3(p, off, type == kEthIpv4 ? 4 : 6);
+        return;
+    }
     const auto f = p.frame;
     while (is_vlan_tpid(type)) {
         if (p.vlan_depth >= kMaxVlanTags) {
@@ -75,7 +71,7 @@ IpView view_at(const Packet& p, size_t off) {
         p.status = DecodeStatus::not_ip;
         return;
     }
-    decode_l3(p, view_at(p, off), type == kEthIpv4 ? 4 : 6);
+    decode_l3(p, off, type == kEthIpv4 ? 4 : 6);
 }
 
 // BSD address families for IPv4/IPv6 (AF_INET6 is 24, 28 or 30 by OS).
@@ -104,7 +100,7 @@ void decode_null(Packet& p, bool network_order) {
         return;
     }
     p.ethertype = v == 4 ? kEthIpv4 : kEthIpv6;
-    decode_l3(p, view_at(p, 4), v);
+    decode_l3(p, 4, v);
 }
 
 }  // namespace
@@ -120,15 +116,18 @@ bool linktype_supported(int d) {
 
 void decode_frame(int d, std::span<const uint8_t> frame, Packet& p) {
     reset(p, frame);
-    switch (d) {
-        case dlt::en10mb:
-            if (frame.size() < 14) {
-                set_malformed(p, "ethernet: frame %zu bytes < 14", frame.size());
-                return;
-            }
-            // Below 0x0600 the field is an 802.3 length (LLC/SNAP): not IP.
-            decode_ethertype(p, be16(&frame[12]), 14, "ethernet");
+    // Ethernet before the switch: nearly every capture is Ethernet, and the
+    // switch would test for it after other link types.
+    if (d == dlt::en10mb) [[likely]] {
+        if (frame.size() < 14) {
+            set_malformed(p, "ethernet: frame %zu bytes < 14", frame.size());
             return;
+        }
+        // Below 0x0600 the field is an 802.3 length (LLC/SNAP): not IP.
+        decode_ethertype(p, be16(&frame[12]), 14, "ethernet");
+        return;
+    }
+    switch (d) {
         case dlt::linux_sll:
             // sll_header: pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
             if (frame.size() < 16) {
@@ -161,7 +160,7 @@ void decode_frame(int d, std::span<const uint8_t> frame, Packet& p) {
                 return;
             }
             p.ethertype = v == 4 ? kEthIpv4 : kEthIpv6;
-            decode_l3(p, view_at(p, 0), v);
+            decode_l3(p, 0, v);
             return;
         }
         case dlt::null:
@@ -186,7 +185,7 @@ void decode_ip(std::span<const uint8_t> ip, Packet& p) {
         return;
     }
     p.ethertype = v == 4 ? kEthIpv4 : kEthIpv6;
-    decode_l3(p, view_at(p, 0), v);
+    decode_l3(p, 0, v);
 }
 
 MalformedLayer malformed_layer(const Packet& p) {
