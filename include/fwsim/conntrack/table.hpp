@@ -223,7 +223,7 @@ struct alignas(32) Slot {
     // 32: the protocol and family are the same in both directions (NAT
     // never changes them: alter_reply()'s precondition)
     uint8_t proto = 0;
-    bool v6 : 1 = false;        // Family::ipv6, else Family::ipv4
+    uint8_t family : 3 = 0;     // a Family (4 or 6): one load and a mask to read
     bool live : 1 = false;
     bool confirmed : 1 = false;
     bool dying : 1 = false;     // killed, slot freed at the next in()/advance()/finish()
@@ -401,7 +401,7 @@ private:
     // Inline: the engine reads an entry's tuple on every packet (entry_tuple()).
     Tuple tuple_at(const Slot& s, int d) const {
         Tuple t;
-        t.family = s.v6 ? Family::ipv6 : Family::ipv4;
+        t.family = Family(s.family);
         t.proto = s.proto;
         t.sport = s.port[2 * d];
         t.dport = s.port[2 * d + 1];
@@ -432,6 +432,7 @@ private:
     void advance_due(Nanos now, Observer& obs);  // advance()'s work
     void timer_push(EntryId e, Nanos key);
     void timer_moved(EntryId e, Nanos before);  // after the deadline moved from `before`
+    void timer_push_early(EntryId e);  // an element at its (earlier) deadline
     void timer_compact();
     void maybe_compact();
     void set_deadline(EntryId e, Nanos deadline);

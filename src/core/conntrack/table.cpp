@@ -103,7 +103,7 @@ Tuple detail::TuplePair::operator[](size_t d) const {
 // Tuple equality against the stored form (the lookup's compare).
 bool Table::tuple_is(const Slot& s, int d, const Tuple& t) const {
     if (s.port[2 * d] != t.sport || s.port[2 * d + 1] != t.dport || s.proto != t.proto ||
-        (s.v6 ? Family::ipv6 : Family::ipv4) != t.family)
+        Family(s.family) != t.family)
         return false;
     if (s.pooled) {
         const auto& a = pool_[s.addr[0]];
@@ -117,7 +117,7 @@ bool Table::tuple_is(const Slot& s, int d, const Tuple& t) const {
 // reply one is rewritten by alter_reply(). Inline unless an address needs
 // more than 4 bytes; once pooled, an entry stays pooled.
 void Table::store_tuple(Slot& s, int d, const Tuple& t) {
-    s.v6 = t.family == Family::ipv6;
+    s.family = uint8_t(t.family) & 7;
     s.proto = t.proto;
     s.port[2 * d] = t.sport;
     s.port[2 * d + 1] = t.dport;
@@ -138,7 +138,7 @@ void Table::store_tuple(Slot& s, int d, const Tuple& t) {
             std::memcpy(a[1].b.data(), &s.addr[1], 4);
         }
         s.pooled = true;
-        if (!s.v6) ++pooled_v4_;
+        if (Family(s.family) == Family::ipv4) ++pooled_v4_;
         std::memset(s.addr, 0, sizeof s.addr);
         s.addr[0] = i;
     }
@@ -178,7 +178,7 @@ void Table::free_entry(EntryId e) {
     }
     if (s.pooled) {
         pool_free_.push_back(s.addr[0]);
-        if (!s.v6) --pooled_v4_;
+        if (Family(s.family) == Family::ipv4) --pooled_v4_;
         s.pooled = false;
     }
     if (s.wide) [[unlikely]] {
@@ -281,7 +281,7 @@ struct Table::V4Key {
 
 // The words first: a chain walk past a slot then reads only its first 32
 // bytes, which share one cache line (the protocol and family after them
-// may be in the next). The family (v6) tells apart an IPv6 slot, whose pooled
+// may be in the next). The family tells apart an IPv6 slot, whose pooled
 // addresses could equal an IPv4 key's words by chance; an IPv4 slot that is
 // pooled (an address wider than 4 bytes) never gets here (find_packet()).
 bool Table::key_is(const Slot& s, int d, const V4Key& k) const {
@@ -289,7 +289,8 @@ bool Table::key_is(const Slot& s, int d, const V4Key& k) const {
     uint32_t ports;
     std::memcpy(&addrs, &s.addr[2 * d], 8);
     std::memcpy(&ports, &s.port[2 * d], 4);
-    return addrs == k.addrs && ports == k.ports && s.proto == k.proto && !s.v6;
+    return addrs == k.addrs && ports == k.ports && s.proto == k.proto &&
+           Family(s.family) == Family::ipv4;
 }
 
 namespace {
@@ -387,17 +388,15 @@ void Table::timer_push(EntryId e, Nanos key) {
 // Every live entry has an element keyed at or before its deadline: pushed
 // at confirm, pushed again when the deadline moves earlier than the last
 // pushed element may be, re-armed at the deadline when it pops early. The
-// slot does not keep that element's key (8 bytes) but a coarse bound of it
-// (timer_hint): an element pushed because the bound was not tight (a
-// deadline moved to within 8.6 s after the key), for a deadline later
+// slot does not keep that element's key (8 bytes) but a bound of it to
+// 1 ms (timer_hint): an element pushed because the bound was not tight (a
+// deadline moved to within 1 ms after the key), for a deadline later
 // extended, stays and is re-armed too, until the next timer_compact(). That
 // can only fire an entry once and at its deadline: it dies when an element
 // keyed exactly at its deadline pops, in (deadline, id) order; elements
 // keyed before are re-armed, after are stale.
-// Out of line: set_deadline(), which in() calls for every packet, stays
-// small enough to inline (inlining this into it cost more than the call).
-[[gnu::noinline]] void Table::timer_moved(EntryId e, Nanos before) {
-    Slot& en = slots_[e];
+inline void Table::timer_moved(EntryId e, Nanos before) {
+    const Slot& en = slots_[e];
     // Later (the common case: a packet refreshes the entry): the element
     // before `before` is before the new deadline too.
     if (en.deadline >= before || !en.confirmed || en.dying) return;
@@ -408,7 +407,12 @@ void Table::timer_push(EntryId e, Nanos key) {
     const int64_t top = (before >> detail::kTimerHintShift) + 1;
     const int64_t hint = top - int64_t(uint32_t(uint32_t(top) - en.timer_hint));
     if (en.deadline >= Nanos(hint) << detail::kTimerHintShift) return;  // an element is before it: lazy
-    timer_push(e, en.deadline);
+    timer_push_early(e);
+}
+
+// Out of line: in() inlines timer_moved() on every packet.
+[[gnu::noinline]] void Table::timer_push_early(EntryId e) {
+    timer_push(e, slots_[e].deadline);
     maybe_compact();
 }
 
