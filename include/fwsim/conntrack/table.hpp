@@ -12,33 +12,33 @@
 // materialises tuples on demand. in() compares a prepared IPv4 packet's
 // fields with a slot's inline words (find_packet()); it builds a Tuple only
 // for a new entry, IPv6 or an unprepared packet. Timers: a min-heap of
-// 16-byte (key, id low 32 bits, slot) elements with lazy updates: extending
-// a deadline (the common case: every packet of a live connection) costs
-// nothing; an entry whose element comes up before its deadline is re-armed;
-// only a deadline moved before the entry's last element (the slot keeps
-// that key to 1 ms, timer_hint) pushes a new one. Stale elements (shortened
-// deadlines, killed entries) are dropped when popped, and the heap is
-// rebuilt from the live entries once they pass a quarter of them. Nothing is
-// allocated per packet in steady state: with ct.max set, the slab, TCP slab
-// and heap are reserved up front (address space only, up to 4M entries), so
-// they never move and the peak RSS never holds an old and a new copy (the
-// hash frees its old buckets before it doubles); finish() sorts in the
-// heap's storage.
+// 12-byte (key, slot) elements with lazy updates: extending a deadline (the
+// common case: every packet of a live connection) costs nothing; an entry
+// whose element comes up before its deadline is re-armed; only a deadline
+// moved before the entry's last element (the slot keeps that key to 1 ms,
+// timer_hint) pushes a new one. Entries due at the same key die in id
+// order. Stale elements (shortened deadlines, killed entries) are dropped
+// when popped, and the heap is rebuilt from the live entries once they pass
+// a quarter of them. Nothing is allocated per packet in steady state: with
+// ct.max set, the slab, TCP slab and heap are reserved up front (address
+// space only, up to 4M entries), so they never move and the peak RSS never
+// holds an old and a new copy (the hash frees its old buckets before it
+// doubles); finish() sorts in the heap's storage.
 // Resident bytes per connection at 1.27M entries, 74% TCP (tools/bench/run.py
-// full-1M: 177 B/conn in all, 215 before session 4): slot 96, TCP slab 56 x
-// 0.74 = 41, timer heap 16 x up to 1.25 = 20, hash heads 8 x 1.6 buckets per
+// full-1M: 172 B/conn in all, 215 before session 4): slot 96, TCP slab 56 x
+// 0.74 = 41, timer heap 12 x up to 1.25 = 15, hash heads 8 x 1.6 buckets per
 // entry = 13, the rest outside the table. The slot went from 128 to 96 by
 // keeping the id and the packet and byte counters in 32 bits (the high
 // halves of the rare values past 2^32 in a side table, Table::wide_), the
 // status in 16, the protocol and family once, and a 4-byte hint instead of
 // the 8-byte key of the entry's timer element; a TcpTrack from 60 (64 with
-// its cache-line alignment) to 56 by packing TcpPeer. What is left in the
-// slot every entry uses: both tuples with links (34 bytes), status, mark,
-// rule, TCP index, id, three timestamps and four counters. Reaching 128 in
-// all would take a 64-byte slot: timestamps relative to the capture (not
-// exact in 32 bits of ns), the timer heap replaced (a wheel), 4-byte bucket
-// heads (the TCP prefetch hint given up) or open addressing without chain
-// links.
+// its cache-line alignment) to 56 by packing TcpPeer; a timer element from
+// 16 to 12 by leaving out the id (ties are sorted when they fire). What is
+// left in the slot every entry uses: both tuples with links (34 bytes),
+// status, mark, rule, TCP index, id, three timestamps and four counters.
+// Reaching 128 in all would take a 64-byte slot: timestamps relative to the
+// capture (not exact in 32 bits of ns), 4-byte bucket heads (the TCP
+// prefetch hint given up) or open addressing without chain links.
 // Behaviour worth knowing (all as Linux 6.x unless marked DIFFERENCE):
 // - ct state: reply-direction packets are `established`; original-direction
 //   ones `new` until SEEN_REPLY (resolve_normal_ct()). SEEN_REPLY is set after
@@ -295,7 +295,7 @@ public:
     // Inline: called before every packet, when usually nothing is due and
     // nothing is left to free.
     void advance(Nanos now, Observer& obs) {
-        if (dying_.empty() && (heap_.empty() || heap_.front().key > now)) return;
+        if (dying_.empty() && (heap_.empty() || heap_.front().key() > now)) return;
         advance_due(now, obs);
     }
 
@@ -486,12 +486,20 @@ private:
     std::vector<Head> buckets_;
     uint32_t bucket_mask_ = 0;
     uint32_t htable_mask_ = 0;       // virtual kernel buckets for early_drop
-    struct Timer {    // 16 bytes
-        Nanos key;
-        uint32_t id;  // the entry's id, low 32 bits: stale when the slot holds another entry
+    // A timer element, 12 bytes: no id (the slot says which entry it is for,
+    // and entries due at the same key are put in id order when they fire,
+    // advance_due()); packed, so no padding after the slot (x86 reads the
+    // unaligned key at no cost).
+    struct [[gnu::packed]] Timer {
+        uint64_t ord;  // the key with its sign bit flipped: unsigned order is key order
         EntryId slot;
+        static Timer at(Nanos key, EntryId slot) { return Timer{uint64_t(key) ^ (uint64_t(1) << 63), slot}; }
+        uint64_t order() const { return ord; }
+        Nanos key() const { return Nanos(ord ^ (uint64_t(1) << 63)); }
     };
-    std::vector<Timer> heap_;        // min-heap on (key, id); ids compared modulo 2^32
+    static_assert(sizeof(Timer) == 12);
+    std::vector<Timer> heap_;        // min-heap on the key
+    std::vector<EntryId> due_;       // advance_due(): the entries due at one key
     std::vector<EntryId> dying_;     // killed entries whose slot is freed at the next call
     std::vector<EntryId> scratch_;   // early_drop victims
     // The unconfirmed entry in() made last and its original tuple's hash

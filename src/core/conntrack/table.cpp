@@ -363,13 +363,11 @@ bool Table::tuple_taken(const Tuple& t, EntryId ignored) const {
 
 namespace {
 // std::push_heap/pop_heap build a max-heap: "greater" gives the min-heap,
-// ordered by (key, id) so that equal deadlines fire in id order. Elements
-// keep the id's low 32 bits, compared as serial numbers: right while the
-// live entries sharing one deadline are less than 2^31 ids apart.
+// ordered by key (equal deadlines are put in id order when they fire).
 struct TimerLater {
     template <class T>
     bool operator()(const T& a, const T& b) const {
-        return a.key != b.key ? a.key > b.key : int32_t(a.id - b.id) > 0;
+        return a.order() > b.order();
     }
 };
 }  // namespace
@@ -381,20 +379,18 @@ uint32_t timer_hint(Nanos key) { return uint32_t((key >> detail::kTimerHintShift
 
 void Table::timer_push(EntryId e, Nanos key) {
     slots_[e].timer_hint = timer_hint(key);
-    heap_.push_back(Timer{key, slots_[e].id, e});
+    heap_.push_back(Timer::at(key, e));
     std::push_heap(heap_.begin(), heap_.end(), TimerLater{});
 }
 
-// Every live entry has an element keyed at or before its deadline: pushed
-// at confirm, pushed again when the deadline moves earlier than the last
-// pushed element may be, re-armed at the deadline when it pops early. The
-// slot does not keep that element's key (8 bytes) but a bound of it to
-// 1 ms (timer_hint): an element pushed because the bound was not tight (a
-// deadline moved to within 1 ms after the key), for a deadline later
-// extended, stays and is re-armed too, until the next timer_compact(). That
-// can only fire an entry once and at its deadline: it dies when an element
-// keyed exactly at its deadline pops, in (deadline, id) order; elements
-// keyed before are re-armed, after are stale.
+// Every live entry has an element keyed at or before its deadline, the
+// last one pushed for it: at confirm, when the deadline moves earlier than
+// that element may be, or when it pops before the deadline (re-armed). The
+// slot does not keep the element's key (8 bytes) but a bound of it to 1 ms
+// (timer_hint); advance_due() drops other elements of the slot. An element
+// taken for the last by mistake (keys within 1 ms) can only re-arm its entry
+// or fire it at its own deadline: an entry dies once, at its deadline, in
+// (deadline, id) order.
 inline void Table::timer_moved(EntryId e, Nanos before) {
     const Slot& en = slots_[e];
     // Later (the common case: a packet refreshes the entry): the element
@@ -434,7 +430,7 @@ void Table::timer_compact() {
         Slot& en = slots_[e];
         if (!en.live || !en.confirmed || en.dying) continue;
         en.timer_hint = timer_hint(en.deadline);
-        heap_.push_back(Timer{en.deadline, en.id, e});
+        heap_.push_back(Timer::at(en.deadline, e));
     }
     std::make_heap(heap_.begin(), heap_.end(), TimerLater{});
 }
@@ -507,19 +503,37 @@ void Table::kill(EntryId e, EndReason why, Nanos when, Observer& obs) {
 
 void Table::advance_due(Nanos now, Observer& obs) {
     reap();
-    // nf_ct_is_expired(): gone once its deadline is reached.
-    while (!heap_.empty() && heap_.front().key <= now) {
-        const Timer top = heap_.front();
-        std::pop_heap(heap_.begin(), heap_.end(), TimerLater{});
-        heap_.pop_back();
-        const Slot& en = slots_[top.slot];
-        if (!en.live || !en.confirmed || en.dying || en.id != top.id) continue;  // stale
-        if (en.deadline > top.key) {
-            timer_push(top.slot, en.deadline);  // extended meanwhile: re-arm
-            continue;
+    // nf_ct_is_expired(): gone once its deadline is reached. The elements
+    // of one key are taken together and the entries due then die in id order.
+    while (!heap_.empty() && heap_.front().key() <= now) {
+        const uint64_t order = heap_.front().order();
+        const Nanos key = heap_.front().key();
+        due_.clear();
+        do {
+            const EntryId e = heap_.front().slot;
+            std::pop_heap(heap_.begin(), heap_.end(), TimerLater{});
+            heap_.pop_back();
+            const Slot& en = slots_[e];
+            if (!en.live || !en.confirmed || en.dying) continue;  // stale: no entry there
+            // Only the slot's last pushed element keeps its entry alive
+            // (timer_moved()): an older one, or one left by an earlier entry
+            // in the slot, is stale. The hint tells them apart to 1 ms; one
+            // taken for the last by mistake only re-arms or fires at the
+            // entry's own deadline.
+            if (timer_hint(key) != en.timer_hint) continue;
+            if (en.deadline > key) {
+                timer_push(e, en.deadline);  // extended meanwhile: re-arm
+                continue;
+            }
+            if (en.deadline < key) continue;  // stale: pushed for a deadline since extended
+            due_.push_back(e);
+        } while (!heap_.empty() && heap_.front().order() == order);
+        if (due_.size() > 1) {
+            std::sort(due_.begin(), due_.end(),
+                      [this](EntryId a, EntryId b) { return entry_id(a) < entry_id(b); });
+            due_.erase(std::unique(due_.begin(), due_.end()), due_.end());
         }
-        if (en.deadline < top.key) continue;  // stale: pushed for a deadline since extended
-        kill(top.slot, EndReason::timeout, en.deadline, obs);
+        for (EntryId e : due_) kill(e, EndReason::timeout, key, obs);
     }
     reap();
 }
@@ -866,13 +880,13 @@ void Table::finish(Nanos end, Observer& obs) {
         const Slot& en = slots_[e];
         if (!en.live) continue;
         if (en.confirmed) {
-            heap_.push_back(Timer{Nanos(entry_id(e)), en.id, e});
+            heap_.push_back(Timer::at(Nanos(entry_id(e)), e));
         } else {
             unconfirmed_--;  // a pending unconfirmed entry: no state, no record
             free_entry(e);
         }
     }
-    std::sort(heap_.begin(), heap_.end(), [](const Timer& a, const Timer& b) { return a.key < b.key; });
+    std::sort(heap_.begin(), heap_.end(), [](const Timer& a, const Timer& b) { return a.order() < b.order(); });
     for (const Timer& t : heap_) {
         obs.on_flow_end(flow_info(t.slot), EndReason::end_of_capture, end);
         count_entry(slots_[t.slot], -1);
@@ -931,8 +945,8 @@ std::string Table::check() const {
     std::vector<bool> seen(slots_.size());
     for (const Timer& t : heap_) {
         const Slot& en = slots_[t.slot];
-        if (en.live && en.confirmed && !en.dying && en.id == t.id && t.key <= en.deadline &&
-            !seen[t.slot]) {
+        if (en.live && en.confirmed && !en.dying && timer_hint(t.key()) == en.timer_hint &&
+            t.key() <= en.deadline && !seen[t.slot]) {
             seen[t.slot] = true;
             ++armed;
         }

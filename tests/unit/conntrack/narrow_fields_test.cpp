@@ -116,3 +116,24 @@ BOOST_AUTO_TEST_CASE(slot_and_tcp_record_sizes_are_as_documented) {
     BOOST_TEST(alignof(ct::detail::Slot) == 32u);
     BOOST_TEST(sizeof(ct::TcpTrack) == 56u);
 }
+
+// Timer elements carry no id: entries due at the same instant must still
+// end in id order when a newer entry sits in a lower slot (here the slot of
+// a connection that a RST closed).
+BOOST_AUTO_TEST_CASE(entries_due_together_end_in_id_order_whatever_their_slots) {
+    Fx fx;
+    fx.c(tf::syn, 1000, 0);                           // id 1, slot 0
+    const auto b = fx.feed(query(5001));              // id 2, slot 1
+    BOOST_REQUIRE(fx.c(tf::rst, 1001, 0).entry != ct::kNoEntry);  // id 1 closed: slot 0 free
+    fx.now += kSecond;
+    const auto c = fx.feed(query(5002));              // id 3, reuses slot 0
+    BOOST_TEST(c.entry < b.entry);
+    fx.feed(query(5001));                             // id 2 refreshed: due with id 3
+    BOOST_TEST(fx.t->get(b.entry).deadline == fx.t->get(c.entry).deadline);
+    fx.t->advance(fx.now + 1000 * kSecond, fx.obs);
+    BOOST_REQUIRE(fx.obs.ev.size() == 3u);            // the RST's record, then the two timeouts
+    BOOST_TEST(fx.obs.ev[1].f.id == 2u);
+    BOOST_TEST(fx.obs.ev[2].f.id == 3u);
+    BOOST_TEST(fx.obs.ev[1].when == fx.obs.ev[2].when);
+    BOOST_TEST(fx.t->check() == "");
+}
