@@ -5,8 +5,9 @@
 // Threading: none; one Table per replay. Time is only what the caller passes.
 // Memory: entries live in a slab (std::vector of 96-byte detail::Slot) with
 // a free list; the hash holds 32-bit node ids (slot*2 + direction) in chains
-// through the slots. Each bucket head also carries the head entry's TCP slab
-// index, so that a lookup fetches the entry and its TCP state in parallel.
+// through the slots; a bucket is the 4-byte id of its first node. The
+// look-ahead fetches a packet's bucket, then the entry at its head, then
+// (from that entry's TCP index, one packet later) its TCP state.
 // IPv4 addresses are inline, IPv6 ones in a side pool, TCP window state in a
 // side slab (TCP entries only); get() returns a snapshot (Entry) that
 // materialises tuples on demand. in() compares a prepared IPv4 packet's
@@ -25,20 +26,22 @@
 // holds an old and a new copy (the hash frees its old buckets before it
 // doubles); finish() sorts in the heap's storage.
 // Resident bytes per connection at 1.27M entries, 74% TCP (tools/bench/run.py
-// full-1M: 172 B/conn in all, 215 before session 4): slot 96, TCP slab 56 x
-// 0.74 = 41, timer heap 12 x up to 1.25 = 15, hash heads 8 x 1.6 buckets per
-// entry = 13, the rest outside the table. The slot went from 128 to 96 by
+// full-1M: 169 B/conn in all, 215 before session 4): slot 96, TCP slab 56 x
+// 0.74 = 41, timer heap 12 x up to 1.25 = 15, hash heads 4 x 1.6 buckets per
+// entry = 7, the rest outside the table. The slot went from 128 to 96 by
 // keeping the id and the packet and byte counters in 32 bits (the high
 // halves of the rare values past 2^32 in a side table, Table::wide_), the
 // status in 16, the protocol and family once, and a 4-byte hint instead of
 // the 8-byte key of the entry's timer element; a TcpTrack from 60 (64 with
 // its cache-line alignment) to 56 by packing TcpPeer; a timer element from
-// 16 to 12 by leaving out the id (ties are sorted when they fire). What is
+// 16 to 12 by leaving out the id (ties are sorted when they fire); a bucket
+// head from 8 to 4 by dropping the head entry's TCP index (prefetch_entry()
+// reads it from the entry it fetched the call before). What is
 // left in the slot every entry uses: both tuples with links (34 bytes),
 // status, mark, rule, TCP index, id, three timestamps and four counters.
 // Reaching 128 in all would take a 64-byte slot: timestamps relative to the
-// capture (not exact in 32 bits of ns), 4-byte bucket heads (the TCP
-// prefetch hint given up) or open addressing without chain links.
+// capture (not exact in 32 bits of ns), or open addressing without chain
+// links, or TCP entries in a slab of their own with the TCP state inline.
 // Behaviour worth knowing (all as Linux 6.x unless marked DIFFERENCE):
 // - ct state: reply-direction packets are `established`; original-direction
 //   ones `new` until SEEN_REPLY (resolve_normal_ct()). SEEN_REPLY is set after
@@ -355,14 +358,21 @@ public:
     // Look-ahead hints for a tuple about to be looked up (no effect on
     // results): prefetch_bucket() fetches its hash bucket into the cache,
     // prefetch_entry() (a packet or two later, when the bucket has arrived)
-    // the entry at the head of the bucket's chain and its TCP state. Lookups
-    // miss the cache from tens of thousands of entries on; this hides the two
-    // dependent misses behind the packets before it.
+    // the entry at the head of the bucket's chain, and the TCP state of the
+    // entry it fetched the call before. Lookups miss the cache from tens of
+    // thousands of entries on; this hides the three dependent misses behind
+    // the packets before it.
     void prefetch_bucket(uint64_t tuple_hash) const { prefetch(&buckets_[uint32_t(tuple_hash) & bucket_mask_]); }
+    // The TCP state of the entry prefetched by the call before is fetched
+    // here: its slot (and TCP index) has arrived by now, one packet later.
     void prefetch_entry(uint64_t tuple_hash) const {
-        const Head& h = buckets_[uint32_t(tuple_hash) & bucket_mask_];
-        if (h.node != kNil) prefetch_span(&slots_[h.node >> 1]);
-        if (h.tcp != kNoTcp) prefetch_span(&tcp_[h.tcp]);
+        if (prefetched_ != kNil) {
+            const uint32_t tcp = slots_[prefetched_].tcp;
+            if (tcp != kNoTcp) prefetch_span(&tcp_[tcp]);
+        }
+        const uint32_t node = buckets_[uint32_t(tuple_hash) & bucket_mask_];
+        prefetched_ = node == kNil ? kNil : node >> 1;
+        if (node != kNil) prefetch_span(&slots_[node >> 1]);
     }
 
     size_t size() const { return confirmed_; }  // confirmed entries
@@ -479,11 +489,8 @@ private:
     std::vector<uint32_t> tcp_free_;
     std::vector<std::array<IpAddr, 4>> pool_;  // addresses of pooled entries (IPv6)
     std::vector<uint32_t> pool_free_;
-    struct Head {
-        uint32_t node;  // first node of the chain: node id = slot*2 + dir, kNoEntry = empty
-        uint32_t tcp;   // that entry's TCP slab index: prefetched with the entry by find()
-    };
-    std::vector<Head> buckets_;
+    std::vector<uint32_t> buckets_;  // first node of each chain (node id = slot*2 + dir), kNil = empty
+    mutable uint32_t prefetched_ = kNil;  // the slot prefetch_entry() fetched last (a hint only)
     uint32_t bucket_mask_ = 0;
     uint32_t htable_mask_ = 0;       // virtual kernel buckets for early_drop
     // A timer element, 12 bytes: no id (the slot says which entry it is for,

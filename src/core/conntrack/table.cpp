@@ -62,7 +62,7 @@ Table::Table(const Config& cfg, uint32_t htable_size) : cfg_(cfg) {
     htable_mask_ = pow2_at_least(htable_size == 0 ? 1 : htable_size) - 1;
     const uint64_t want = cfg.ct_max ? cfg.ct_max : kDefaultHtableSize;
     const uint32_t n = pow2_at_least(std::clamp<uint64_t>(want, 16, 1u << 20));
-    buckets_.assign(n, Head{kNil, kNil});
+    buckets_.assign(n, kNil);
     bucket_mask_ = n - 1;
     // Address space only (nothing is touched until used): the slab then never
     // moves while it fills up to ct.max.
@@ -221,8 +221,8 @@ void Table::hash_insert(EntryId e, const uint64_t (&tuple_hash)[2]) {
     Slot& en = slots_[e];
     for (uint32_t d = 0; d < 2; ++d) {
         const uint32_t b = uint32_t(tuple_hash[d]) & bucket_mask_;
-        en.next[d] = buckets_[b].node;
-        buckets_[b] = Head{e * 2 + d, en.tcp};  // at the head, as hlist_nulls_add_head_rcu()
+        en.next[d] = buckets_[b];
+        buckets_[b] = e * 2 + d;  // at the head, as hlist_nulls_add_head_rcu()
     }
 }
 
@@ -230,12 +230,9 @@ void Table::hash_remove(EntryId e) {
     Slot& en = slots_[e];
     for (uint32_t d = 0; d < 2; ++d) {
         const uint32_t node = e * 2 + d;
-        Head& h = buckets_[bucket_of(tuple_at(en, int(d)))];
-        const bool head = h.node == node;
-        uint32_t* link = &h.node;
+        uint32_t* link = &buckets_[bucket_of(tuple_at(en, int(d)))];
         while (*link != kNil && *link != node) link = &slots_[*link >> 1].next[*link & 1];
         if (*link == node) *link = en.next[d];
-        if (head) h.tcp = h.node == kNil ? kNoTcp : slots_[h.node >> 1].tcp;
     }
 }
 
@@ -246,8 +243,8 @@ void Table::hash_remove(EntryId e) {
 void Table::maybe_grow() {
     if (confirmed_ + 1 <= size_t(buckets_.size()) || buckets_.size() >= (1u << 30)) return;
     const uint32_t n = uint32_t(buckets_.size() * 2);
-    std::vector<Head>().swap(buckets_);  // free the old array first: never both resident
-    buckets_.assign(n, Head{kNil, kNil});
+    std::vector<uint32_t>().swap(buckets_);  // free the old array first: never both resident
+    buckets_.assign(n, kNil);
     bucket_mask_ = n - 1;
     for (EntryId e = 0; e < slots_.size(); ++e)  // slot order: deterministic
         if (slots_[e].live && slots_[e].confirmed && !slots_[e].dying) hash_insert(e);
@@ -256,11 +253,8 @@ void Table::maybe_grow() {
 EntryId Table::find(const Tuple& t, CtDir* dir) const { return find_hashed(t, hash(t), dir); }
 
 EntryId Table::find_hashed(const Tuple& t, uint64_t tuple_hash, CtDir* dir) const {
-    const Head& h = buckets_[uint32_t(tuple_hash) & bucket_mask_];
-    // The TCP state is read right after a lookup: fetch it in parallel with
-    // the entry (the head of the chain is the usual match).
-    if (h.tcp != kNoTcp) prefetch_span(&tcp_[h.tcp]);
-    for (uint32_t node = h.node; node != kNil; node = slots_[node >> 1].next[node & 1]) {
+    for (uint32_t node = buckets_[uint32_t(tuple_hash) & bucket_mask_]; node != kNil;
+         node = slots_[node >> 1].next[node & 1]) {
         if (tuple_is(slots_[node >> 1], int(node & 1), t)) {
             if (dir) *dir = (node & 1) ? CtDir::reply : CtDir::original;
             return node >> 1;
@@ -335,9 +329,8 @@ namespace {
     V4Key k{0, 0, pkt.l4proto};
     std::memcpy(&k.addrs, addr, 8);
     std::memcpy(&k.ports, port, 4);
-    const Head& h = buckets_[uint32_t(pkt.prep.ct_key) & bucket_mask_];
-    if (h.tcp != kNoTcp) prefetch_span(&tcp_[h.tcp]);  // as find_hashed()
-    for (uint32_t node = h.node; node != kNil; node = slots_[node >> 1].next[node & 1]) {
+    for (uint32_t node = buckets_[uint32_t(pkt.prep.ct_key) & bucket_mask_]; node != kNil;
+         node = slots_[node >> 1].next[node & 1]) {
         if (key_is(slots_[node >> 1], int(node & 1), k)) {
             *dir = (node & 1) ? CtDir::reply : CtDir::original;
             return node >> 1;
@@ -349,7 +342,7 @@ namespace {
 bool Table::tuple_taken(const Tuple& t, EntryId ignored) const {
     // nf_conntrack_tuple_taken(): an entry with the same original tuple is
     // the same flow and does not count.
-    for (uint32_t node = buckets_[bucket_of(t)].node; node != kNil;
+    for (uint32_t node = buckets_[bucket_of(t)]; node != kNil;
          node = slots_[node >> 1].next[node & 1]) {
         const EntryId e = node >> 1;
         if (e == ignored || !tuple_is(slots_[e], int(node & 1), t)) continue;
@@ -563,7 +556,7 @@ bool Table::early_drop(const Tuple& t, Nanos now, Observer& obs) {
     for (int i = 0; i < kEvictionRange; ++i, v = (v + 1) & htable_mask_) {
         scratch_.clear();
         auto scan = [&](uint32_t b, bool filter) {
-            for (uint32_t node = buckets_[b].node; node != kNil;
+            for (uint32_t node = buckets_[b]; node != kNil;
                  node = slots_[node >> 1].next[node & 1]) {
                 const EntryId e = node >> 1;
                 const Slot& en = slots_[e];
@@ -894,7 +887,7 @@ void Table::finish(Nanos end, Observer& obs) {
     }
     // Every entry is gone: empty the hash at once rather than unlinking each
     // (chain walks that were 9% of a 1M-connection replay).
-    std::fill(buckets_.begin(), buckets_.end(), Head{kNil, kNil});
+    std::fill(buckets_.begin(), buckets_.end(), kNil);
     heap_.clear();
 }
 
@@ -962,9 +955,7 @@ std::string Table::check() const {
         if (by_state[s] != by_tcp_state_[s]) return "gauge by tcp state " + std::to_string(s);
     size_t nodes = 0;
     for (uint32_t b = 0; b < buckets_.size(); ++b) {
-        if ((buckets_[b].node == kNil ? kNoTcp : slots_[buckets_[b].node >> 1].tcp) != buckets_[b].tcp)
-            return "bucket " + std::to_string(b) + " has a stale TCP hint";
-        for (uint32_t n = buckets_[b].node; n != kNil; n = slots_[n >> 1].next[n & 1]) {
+        for (uint32_t n = buckets_[b]; n != kNil; n = slots_[n >> 1].next[n & 1]) {
             const Slot& en = slots_[n >> 1];
             if (!en.live || !en.confirmed || en.dying) return "dead node in a hash chain";
             if (bucket_of(tuple_at(en, int(n & 1))) != b) return "node in the wrong bucket";
