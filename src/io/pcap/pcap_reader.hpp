@@ -20,7 +20,7 @@ namespace fwsim {
 // Libpcap opens every capture and checks its file header (so the errors, the
 // link type and the snapshot length are libpcap's); the records of a classic
 // pcap file are then read by ClassicPcapReader, which mirrors libpcap's
-// record checks, unless the file is one it does not mirror (pcapng, a pipe, a
+// record checks, unless the file is one it does not mirror (pcapng, a
 // version other than 2.4, a link type with a byte-swapped pseudo-header or a
 // larger maximum record): libpcap reads those records itself.
 class PcapReader {
