@@ -160,6 +160,18 @@ Topology::FlatTable Topology::FlatTable::of(std::span<const Entry> table) {
             t.v6.push_back(r);
         }
     }
+    // The words hold the address bytes in memory order: byte 0 of net and
+    // mask is the address's first byte.
+    for (size_t o = 0; o < 256; ++o) {
+        t.v4_start[o] = uint32_t(t.v4_by_octet.size());
+        for (const Flat4& r : t.v4) {
+            uint8_t net0, mask0;
+            std::memcpy(&net0, &r.net, 1);
+            std::memcpy(&mask0, &r.mask, 1);
+            if ((uint8_t(o) & mask0) == net0) t.v4_by_octet.push_back(r);
+        }
+    }
+    t.v4_start[256] = uint32_t(t.v4_by_octet.size());
     return t;
 }
 
@@ -209,6 +221,21 @@ std::optional<IpAddr> Topology::primary_addr(uint16_t iface, Family f) const {
     for (const Prefix& p : ifs_[iface].addrs)
         if (p.family == f) return p.addr;
     return std::nullopt;
+}
+
+bool Topology::octet_index_agrees(const IpAddr& a) const {
+    uint32_t w;
+    std::memcpy(&w, a.b.data(), 4);
+    auto linear = [&](const FlatTable& t, bool route) -> uint16_t {
+        for (const Flat4& r : t.v4)
+            if ((w & r.mask) == r.net) return route ? r.route : r.iface;
+        return kNoIf;
+    };
+    for (const FlatTable* t : {&src_flat_, &route_flat_, &local_flat_}) {
+        if (t->lookup(Family::ipv4, a) != linear(*t, false)) return false;
+        if (t->route_of(Family::ipv4, a) != linear(*t, true)) return false;
+    }
+    return true;
 }
 
 }  // namespace fwsim

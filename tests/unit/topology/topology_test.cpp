@@ -146,3 +146,44 @@ BOOST_AUTO_TEST_CASE(route_lookup_agrees_with_prefix_contains_at_every_length) {
         }
     }
 }
+
+BOOST_AUTO_TEST_CASE(ipv4_lookups_by_first_byte_agree_with_every_row_in_order) {
+    // The per-packet lookups test only the rows that can hold an address
+    // starting with its first byte; they must pick what the walk over every
+    // row picks, for nested, equal and short prefixes and addresses near them.
+    Interface lan{"lan0", {pf("10.1.0.1/16", true)}, {pf("10.1.0.0/16"), pf("10.200.0.0/13")}, false, {}};
+    Interface dmz{"dmz0", {pf("10.2.0.1/24", true)}, {pf("10.1.5.0/24"), pf("10.1.5.128/25")}, false, {}};
+    Interface wan{"wan0", {pf("198.51.100.2/30", true), pf("198.51.100.9/29", true)}, {}, true, {}};
+    const std::vector<Route> routes{{pf("10.1.5.0/24"), 2, std::nullopt},   // same prefix as dmz0's subnet
+                                    {pf("0.0.0.0/1"), 1, std::nullopt},     // shorter than a byte
+                                    {pf("96.0.0.0/3"), 0, std::nullopt},
+                                    {pf("100.64.0.0/10"), 2, ip("198.51.100.10")}};
+    const Topology topos[] = {Topology::home_router(), Topology({lan, dmz, wan}, routes),
+                              Topology({lan, dmz}, {{pf("0.0.0.0/0"), 1, std::nullopt}}), Topology()};
+    uint64_t s = 1;
+    auto next = [&s] {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        return uint32_t(s >> 32);
+    };
+    for (const Topology& t : topos) {
+        int checked = 0;
+        auto probe = [&](IpAddr a) {
+            BOOST_TEST(t.octet_index_agrees(a), to_string(Family::ipv4, a));
+            ++checked;
+        };
+        for (const char* a : {"10.1.5.200", "10.1.5.7", "10.1.9.9", "10.203.1.1", "10.2.0.1", "192.168.1.1",
+                              "192.168.77.3", "198.51.100.9", "100.64.0.1", "100.128.0.1", "97.1.1.1", "128.0.0.1",
+                              "0.0.0.0", "255.255.255.255"})
+            probe(ip(a));
+        for (int i = 0; i < 20000; ++i) {
+            IpAddr a;
+            const uint32_t x = next();
+            a.b[0] = uint8_t(i % 3 == 0 ? 10 : i % 3 == 1 ? 192 : x >> 24);
+            a.b[1] = uint8_t(x >> 16);
+            a.b[2] = uint8_t(x >> 8);
+            a.b[3] = uint8_t(x);
+            probe(a);
+        }
+        BOOST_TEST(checked > 20000);
+    }
+}
