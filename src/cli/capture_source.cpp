@@ -37,7 +37,7 @@ int unnamed_temp_file(const std::string& name) {
 
 }  // namespace
 
-CaptureSource::CaptureSource(const std::string& arg) : name_(arg), path_(arg) {
+CaptureSource::CaptureSource(const std::string& arg, bool digest) : name_(arg), path_(arg), digest_(digest) {
     struct stat st {};
     if (arg == "-") {
         if (::isatty(0))
@@ -85,7 +85,7 @@ void CaptureSource::spool(int in) {
             throw InputError(name_, 0, 0, std::string("read error: ") + std::strerror(errno));
         }
         if (n == 0) break;
-        h.update({buf.data(), size_t(n)});
+        if (digest_) h.update({buf.data(), size_t(n)});
         for (ssize_t done = 0; done < n;) {
             const ssize_t w = ::write(fd_, buf.data() + done, size_t(n - done));
             if (w < 0) {
@@ -97,7 +97,7 @@ void CaptureSource::spool(int in) {
         }
         bytes_ += uint64_t(n);
     }
-    sha256_ = Sha256::hex(h.final());
+    if (digest_) sha256_ = Sha256::hex(h.final());
     path_ = "/proc/self/fd/" + std::to_string(fd_);
 }
 

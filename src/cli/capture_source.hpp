@@ -5,8 +5,8 @@
 // probe, the replay, a second reader beside libpcap for pcapng) and a pipe
 // can be read only once. The copy is an O_TMPFILE file in $TMPDIR (else /tmp):
 // it has no name, so it disappears with the process, even a killed one; it is
-// reopened through /proc/self/fd. Its SHA-256 is computed while copying, so
-// the summary's digest costs no second pass.
+// reopened through /proc/self/fd. When asked, its SHA-256 is computed while
+// copying, so the summary's digest costs no second pass.
 #pragma once
 
 #include <string>
@@ -17,7 +17,8 @@ class CaptureSource {
 public:
     // Throws InputError naming `arg`: a directory, a device, a terminal on
     // standard input, a read or write error while copying (disk full).
-    explicit CaptureSource(const std::string& arg);
+    // digest: hash a copied capture on the way (for the summary).
+    CaptureSource(const std::string& arg, bool digest);
     ~CaptureSource();
     CaptureSource(const CaptureSource&) = delete;
     CaptureSource& operator=(const CaptureSource&) = delete;
@@ -26,12 +27,13 @@ public:
     const std::string& path() const { return path_; }  // what to open
     bool spooled() const { return fd_ >= 0; }
     uint64_t spooled_bytes() const { return bytes_; }
-    const std::string& sha256() const { return sha256_; }  // lowercase hex of the copy; empty when not spooled
+    const std::string& sha256() const { return sha256_; }  // of the copy, lowercase hex; empty if not spooled or not asked
 
 private:
     void spool(int in);
 
     std::string name_, path_, sha256_;
+    bool digest_ = false;
     int fd_ = -1;
     uint64_t bytes_ = 0;
 };

@@ -64,7 +64,7 @@ int run(const ExplainOptions& o) {
     Explanation ex;
     engine.explain(o.packet, &ex);
     int digits = 6, lt = 1;
-    const CaptureSource capture(o.capture);  // standard input or a pipe: copied to a file first
+    const CaptureSource capture(o.capture, false);  // standard input or a pipe: copied to a file first
     const ReadResult rr = feed(capture, engine, false, o.packet, nullptr, &digits, &lt);
     if (!c.found) {
         engine.finish();  // a held fragment is decided at the latest here

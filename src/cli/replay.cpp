@@ -40,7 +40,9 @@ int run(const ReplayOptions& o) {
     Core core = load_core(o.core);
     if (o.stats_interval > 0) core.cfg.stats_interval = o.stats_interval;
     OutputOptions out = o.out;
-    const CaptureSource capture(o.capture);  // standard input or a pipe: copied to a file first
+    // Standard input or a pipe: copied to a file first (and hashed on the
+    // way when the summary needs the digest).
+    const CaptureSource capture(o.capture, !out.summary.empty());
     capture_format(capture, &out.ts_digits, &out.linktype);
 
     // The digest (for the summary file only) is read in parallel with the
