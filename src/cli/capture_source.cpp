@@ -76,6 +76,18 @@ CaptureSource::~CaptureSource() {
 
 void CaptureSource::spool(int in) {
     fd_ = unnamed_temp_file(name_);
+    try {
+        copy_from(in);
+    } catch (...) {
+        // The constructor throws: no destructor will close it.
+        ::close(fd_);
+        fd_ = -1;
+        throw;
+    }
+    path_ = "/proc/self/fd/" + std::to_string(fd_);
+}
+
+void CaptureSource::copy_from(int in) {
     Sha256 h;
     std::vector<uint8_t> buf(1 << 20);
     for (;;) {
@@ -98,7 +110,6 @@ void CaptureSource::spool(int in) {
         bytes_ += uint64_t(n);
     }
     if (digest_) sha256_ = Sha256::hex(h.final());
-    path_ = "/proc/self/fd/" + std::to_string(fd_);
 }
 
 }  // namespace fwsim

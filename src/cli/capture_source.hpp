@@ -30,7 +30,8 @@ public:
     const std::string& sha256() const { return sha256_; }  // of the copy, lowercase hex; empty if not spooled or not asked
 
 private:
-    void spool(int in);
+    void spool(int in);      // into a new temporary file (fd_), then path_ names it
+    void copy_from(int in);  // in's bytes to the end of fd_, hashed if digest_
 
     std::string name_, path_, sha256_;
     bool digest_ = false;
