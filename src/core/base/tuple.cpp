@@ -31,6 +31,27 @@ bool invert_icmp_type(uint8_t proto, uint8_t type, uint8_t* out) {
     return false;
 }
 
+// The tuple's "ports" of a packet: TCP/UDP/UDP-Lite/SCTP ports, ICMP echo
+// id and type/code, 0 for protocols without ports.
+[[gnu::always_inline]] inline void ports_of(const Packet& p, uint16_t* sport, uint16_t* dport) {
+    switch (p.l4proto) {
+        case proto::tcp:
+        case proto::udp:
+        case proto::udplite:
+        case proto::sctp:
+            *sport = p.sport;
+            *dport = p.dport;
+            break;
+        case proto::icmp:
+        case proto::icmpv6:
+            *sport = p.icmp_id;
+            *dport = uint16_t(p.icmp_type << 8 | p.icmp_code);
+            break;
+        default:
+            *sport = *dport = 0;
+    }
+}
+
 }  // namespace
 
 bool tuple_of(const Packet& p, Tuple* t) {
@@ -39,22 +60,7 @@ bool tuple_of(const Packet& p, Tuple* t) {
     t->dst = p.dst;
     t->family = p.family;
     t->proto = p.l4proto;
-    switch (p.l4proto) {
-        case proto::tcp:
-        case proto::udp:
-        case proto::udplite:
-        case proto::sctp:
-            t->sport = p.sport;
-            t->dport = p.dport;
-            break;
-        case proto::icmp:
-        case proto::icmpv6:
-            t->sport = p.icmp_id;
-            t->dport = uint16_t(p.icmp_type << 8 | p.icmp_code);
-            break;
-        default:
-            t->sport = t->dport = 0;
-    }
+    ports_of(p, &t->sport, &t->dport);
     return true;
 }
 
@@ -112,23 +118,8 @@ uint64_t hash(const Tuple& t) { return hash_fields(t.family, t.src, t.dst, t.spo
 
 bool hash_of(const Packet& p, uint64_t* h) {
     if (!p.ok() || !p.has_l4) return false;
-    uint16_t sport = 0, dport = 0;  // as tuple_of()
-    switch (p.l4proto) {
-        case proto::tcp:
-        case proto::udp:
-        case proto::udplite:
-        case proto::sctp:
-            sport = p.sport;
-            dport = p.dport;
-            break;
-        case proto::icmp:
-        case proto::icmpv6:
-            sport = p.icmp_id;
-            dport = uint16_t(p.icmp_type << 8 | p.icmp_code);
-            break;
-        default:
-            break;
-    }
+    uint16_t sport, dport;
+    ports_of(p, &sport, &dport);
     *h = hash_fields(p.family, p.src, p.dst, sport, dport, p.l4proto);
     return true;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fwsim/tuple.hpp"
+#include "../splitmix.hpp"
 
 using namespace fwsim;
 
@@ -31,15 +32,7 @@ uint64_t reference_hash(const Tuple& t) {
     return h;
 }
 
-struct Rng {  // splitmix64
-    uint64_t s;
-    uint64_t next() {
-        uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-    }
-};
+using fwsim::test::Rng;
 
 Packet random_packet(Rng& r) {
     Packet p;

@@ -24,24 +24,9 @@ const State kStates[] = {{true, CtState::new_, "new"},           {true, CtState:
                          {false, CtState::invalid, "no entry"},   {true, CtState::untracked, "untracked"},
                          {false, CtState::untracked, "untracked, no entry"}};
 
+// The forward hook with the ct state (and entry or none) of `s`.
 Result eval_fwd(const Ruleset& rs, RuntimeState& st, const Packet& p, const State& s) {
-    Result r;
-    for (const BaseChain& bc : rs.base_chains(Hook::forward, p.family)) {
-        EvalContext c;
-        c.pkt = &p;
-        c.hook = Hook::forward;
-        c.iif = 0;
-        c.oif = 1;
-        c.has_ct = s.has_ct;
-        c.ct_state = s.cs;
-        rs.eval(bc, c, st, nullptr);
-        r.ctx = c;
-        if (c.verdict != Verdict::accept) break;
-    }
-    r.verdict = r.ctx.verdict;
-    r.rule = r.ctx.rule;
-    r.by_policy = r.ctx.by_policy;
-    return r;
+    return run(rs, st, p, Hook::forward, 0, 1, s.cs, 0, nullptr, s.has_ct);
 }
 
 uint32_t fwd_chain(const Ruleset& rs) {

@@ -82,9 +82,11 @@ struct Result {
 };
 
 // Walks all base chains of `h` in priority order as the engine does: accept
-// goes on to the next base chain, drop/reject end it.
+// goes on to the next base chain, drop/reject end it. has_ct false: the
+// packet has no conntrack entry (`ct state` reads invalid unless untracked).
 inline Result run(const Ruleset& rs, RuntimeState& st, const Packet& p, Hook h, uint16_t iif = 0,
-                  uint16_t oif = kNoIf, CtState cs = CtState::new_, Nanos now = 0, Trace* trace = nullptr) {
+                  uint16_t oif = kNoIf, CtState cs = CtState::new_, Nanos now = 0, Trace* trace = nullptr,
+                  bool has_ct = true) {
     Result r;
     EvalContext last;
     for (const BaseChain& bc : rs.base_chains(h, p.family)) {
@@ -94,7 +96,7 @@ inline Result run(const Ruleset& rs, RuntimeState& st, const Packet& p, Hook h, 
         c.now = now;
         c.iif = iif;
         c.oif = oif;
-        c.has_ct = true;
+        c.has_ct = has_ct;
         c.ct_state = cs;
         rs.eval(bc, c, st, trace);
         last = c;

@@ -10,23 +10,13 @@
 
 #include "core/rules/program.hpp"
 #include "helpers.hpp"
+#include "../splitmix.hpp"
 
 using namespace rt;
 
 namespace {
 
-// splitmix64: the same numbers on every platform (std distributions are not).
-struct Rng {
-    uint64_t s;
-    uint64_t next() {
-        uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-    }
-    int below(int n) { return int(next() % uint64_t(n)); }
-    bool chance(int percent) { return below(100) < percent; }
-};
+using fwsim::test::Rng;
 
 std::string v4(int host) { return "10.0." + std::to_string(host / 16) + "." + std::to_string(host % 16); }
 std::string v6(int host) { return "2001:db8::" + std::to_string(host); }

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "fwsim/topology/topology.hpp"
+#include "../splitmix.hpp"
 
 using namespace fwsim;
 
@@ -160,11 +161,7 @@ BOOST_AUTO_TEST_CASE(ipv4_lookups_by_first_byte_agree_with_every_row_in_order) {
                                     {pf("100.64.0.0/10"), 2, ip("198.51.100.10")}};
     const Topology topos[] = {Topology::home_router(), Topology({lan, dmz, wan}, routes),
                               Topology({lan, dmz}, {{pf("0.0.0.0/0"), 1, std::nullopt}}), Topology()};
-    uint64_t s = 1;
-    auto next = [&s] {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        return uint32_t(s >> 32);
-    };
+    fwsim::test::Rng rng{1};
     for (const Topology& t : topos) {
         int checked = 0;
         auto probe = [&](IpAddr a) {
@@ -177,7 +174,7 @@ BOOST_AUTO_TEST_CASE(ipv4_lookups_by_first_byte_agree_with_every_row_in_order) {
             probe(ip(a));
         for (int i = 0; i < 20000; ++i) {
             IpAddr a;
-            const uint32_t x = next();
+            const uint32_t x = uint32_t(rng.next() >> 32);
             a.b[0] = uint8_t(i % 3 == 0 ? 10 : i % 3 == 1 ? 192 : x >> 24);
             a.b[1] = uint8_t(x >> 16);
             a.b[2] = uint8_t(x >> 8);
