@@ -1,7 +1,13 @@
 // Reads the records of a classic pcap file (not pcapng) without libpcap:
-// from a window of the file mapped into memory (mapped_file.hpp), moved along
-// the file, or, when the file cannot be mapped, from large pread()s into one
-// buffer; either way each record is handed out in place.
+// large pread()s into one buffer or, when asked for, a window of the file
+// mapped into memory (mapped_file.hpp) and moved along it; either way each
+// record is handed out in place.
+//
+// The mapped window is not the default: on the 10M-packet bench capture (in
+// the page cache) it saved the kernel's copy but paid about as much for
+// mapping and unmapping 4 KiB pages and for cache misses moved into user
+// space: -0.03..-0.07 s of system time, +0.03..+0.1 s of user time per run
+// (docs/performance.md, "What is missed"). fwsim-micro-pcap measures both.
 //
 // libpcap's savefile reader (pcap_next_packet() in sf-pcap.c) fread()s every
 // record from a stdio FILE into its own buffer: two copies and ~450
@@ -44,18 +50,19 @@ public:
         uint32_t snapshot = 0;     // pcap_snapshot(): the file's snaplen as libpcap adjusted it
         uint32_t max_caplen = 0;   // libpcap's max_snaplen_for_dlt() for the link type
     };
-    // The mapped window's default length. Its pages count in the resident set
+    // A good mapped window's length. Its pages count in the resident set
     // while it is mapped, so it is kept small: 4 MiB means ~560 moves over a
-    // 2.2 GB file (a few ms of mmap/munmap in all) and 4 MiB of RSS.
-    static constexpr size_t kDefaultWindow = size_t(4) << 20;
+    // 2.2 GB file and 4 MiB of RSS (and was the fastest of 1, 4, 16 and 64 MiB
+    // in fwsim-micro-pcap).
+    static constexpr size_t kMappedWindow = size_t(4) << 20;
 
     // Takes ownership of fd (a regular file); records start at byte `start`
-    // (after the 24-byte file header). `window`: the length of the mapped
-    // window (rounded up to whole pages and to at least one page more than
-    // the largest record, so that a window placed at a record's page holds
-    // it whole); 0 reads with pread() only. A file that cannot be mapped is
+    // (after the 24-byte file header). `window`: 0 reads with pread(); else
+    // the length of the mapped window (rounded up to whole pages and to at
+    // least one page more than the largest record, so that a window placed
+    // at a record's page holds it whole). A file that cannot be mapped is
     // read with pread(), with the same results.
-    ClassicPcapReader(int fd, uint64_t start, Format f, size_t window = kDefaultWindow);
+    ClassicPcapReader(int fd, uint64_t start, Format f, size_t window = 0);
     ~ClassicPcapReader();
     ClassicPcapReader(const ClassicPcapReader&) = delete;
     ClassicPcapReader& operator=(const ClassicPcapReader&) = delete;
