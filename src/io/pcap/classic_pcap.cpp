@@ -55,6 +55,8 @@ void ClassicPcapReader::use_pread() {
     base_ = buf_.data();
 }
 
+[[gnu::noinline]] bool ClassicPcapReader::fill(size_t need) { return mapped_ ? slide(need) : read_more(need); }
+
 // The mapped path's have() found fewer than `need` bytes from pos_: maps a
 // new window at the page of pos_ if the current one does not hold them, and
 // says how far the bytes from pos_ may be read.
@@ -157,7 +159,8 @@ bool ClassicPcapReader::fail_short(const char* what, size_t wanted, size_t got) 
 }
 
 // The checks of pcap_next_packet() in libpcap's sf-pcap.c, in its order.
-bool ClassicPcapReader::next(RawRecord& r) {
+template <bool Mapped>
+inline bool ClassicPcapReader::next_from(RawRecord& r) {
     if (done_) return false;
     if (!have(kRecordHeader)) {
         if (end_ == pos_ && !read_failed_) {  // EOF between records: the clean end
@@ -184,11 +187,17 @@ bool ClassicPcapReader::next(RawRecord& r) {
     if (caplen > short_limit_) return long_record(caplen, r);
     if (!have(kRecordHeader + caplen)) return fail_short("captured", caplen, end_ - pos_ - kRecordHeader);
     const uint8_t* rec = base_ + pos_;
-    if (lost(rec + kRecordHeader + caplen - 1)) return fail_lost();
+    if constexpr (Mapped) {
+        if (lost(rec + kRecordHeader + caplen - 1)) return fail_lost();
+    }
     r.data = {rec + kRecordHeader, caplen};
     pos_ += kRecordHeader + caplen;
     return true;
 }
+
+// Two functions, so that the pread() path has no trace of the mapped one.
+bool ClassicPcapReader::next_read(RawRecord& r) { return next_from<false>(r); }
+bool ClassicPcapReader::next_mapped(RawRecord& r) { return next_from<true>(r); }
 
 // A record longer than the file's snapshot length or libpcap's maximum, as
 // pcap_next_packet() handles it: past the maximum it is an error; else the
@@ -216,7 +225,7 @@ bool ClassicPcapReader::long_record(uint32_t caplen, RawRecord& r) {
         return got < f_.snapshot ? fail_short("captured", f_.snapshot, got) : fail_short("captured", caplen, got);
     }
     const uint8_t* rec = base_ + pos_;
-    if (lost(rec + kRecordHeader + f_.snapshot - 1)) return fail_lost();
+    if (mapped_ && lost(rec + kRecordHeader + f_.snapshot - 1)) return fail_lost();
     r.data = {rec + kRecordHeader, f_.snapshot};
     pos_ += kRecordHeader + caplen;
     return true;

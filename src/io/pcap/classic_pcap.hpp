@@ -70,7 +70,7 @@ public:
     // Sets r.ts, r.wire_len and r.data (valid until the next call); false at
     // the end of the file or on an error, and from then on. error() is then
     // empty at a clean end, else libpcap's message for the same condition.
-    bool next(RawRecord& r);
+    bool next(RawRecord& r) { return mapped_ ? next_mapped(r) : next_read(r); }
     const std::string& error() const { return error_; }
 
     // True while records come from a mapped window (false: pread()).
@@ -84,7 +84,11 @@ private:
     // Makes at least `need` bytes available from pos_ unless the file ends
     // first; false then (error_ is set if reading failed).
     bool have(size_t need) { return end_ - pos_ >= need || fill(need); }
-    bool fill(size_t need) { return mapped_ ? slide(need) : read_more(need); }
+    template <bool Mapped>
+    bool next_from(RawRecord& r);
+    bool next_read(RawRecord& r);
+    bool next_mapped(RawRecord& r);
+    bool fill(size_t need);  // (out of line: keeps next() as small as with pread() alone)
     bool slide(size_t need);
     bool read_more(size_t need);
     void use_pread();
