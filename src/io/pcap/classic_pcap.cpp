@@ -31,13 +31,13 @@ ClassicPcapReader::ClassicPcapReader(int fd, uint64_t start, Format f, size_t wi
       f_(f),
       frac_unit_(f.nanos ? 1 : 1000),
       short_limit_(std::min(f.snapshot, f.max_caplen)),
-      lost_(window_.fault_flag()),
       buf_offset_(start) {
     struct stat st {};
-    if (window == 0 || !window_.ok() || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (window == 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !window_.emplace().ok()) {
         use_pread();
         return;
     }
+    lost_ = window_->fault_flag();
     // The first window is mapped by the first have().
     const size_t page = MappedWindow::page_size();
     const size_t least = page + kRecordHeader + f.max_caplen;
@@ -49,7 +49,8 @@ ClassicPcapReader::ClassicPcapReader(int fd, uint64_t start, Format f, size_t wi
 ClassicPcapReader::~ClassicPcapReader() { ::close(fd_); }
 
 void ClassicPcapReader::use_pread() {
-    window_.unmap();
+    window_.reset();
+    lost_ = nullptr;
     mapped_ = false;
     buf_.resize(kChunk + kRecordHeader + f_.max_caplen);
     base_ = buf_.data();
@@ -76,11 +77,11 @@ bool ClassicPcapReader::slide(size_t need) {
         return need == 0;
     }
     const uint64_t want = std::min<uint64_t>(at + need, size);
-    if (!window_.data() || want > buf_offset_ + window_.size()) {
+    if (!window_->data() || want > buf_offset_ + window_->size()) {
         const uint64_t page = MappedWindow::page_size();
         const uint64_t from = at / page * page;
         const size_t len = size_t(std::min<uint64_t>(window_len_, size - from));
-        if (!window_.map(fd_, from, len)) {
+        if (!window_->map(fd_, from, len)) {
             // Out of address space or mappings, or a file system without
             // mmap: on with pread() from here.
             use_pread();
@@ -88,7 +89,7 @@ bool ClassicPcapReader::slide(size_t need) {
             pos_ = end_ = 0;
             return read_more(need);
         }
-        base_ = window_.data();
+        base_ = window_->data();
         buf_offset_ = from;
         pos_ = size_t(at - from);
     }
@@ -97,7 +98,7 @@ bool ClassicPcapReader::slide(size_t need) {
     // file's last partial page is handed out only as far as fstat() said just
     // now, one request at a time (each record there costs an fstat()).
     const uint64_t page = MappedWindow::page_size();
-    uint64_t avail = std::min(buf_offset_ + window_.size(), size / page * page);
+    uint64_t avail = std::min(buf_offset_ + window_->size(), size / page * page);
     if (avail < at + need) avail = std::min(at + need, size);
     end_ = size_t(avail - buf_offset_);
     return end_ - pos_ >= need;

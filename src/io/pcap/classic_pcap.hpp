@@ -32,6 +32,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -108,8 +109,10 @@ private:
     Format f_;
     Nanos frac_unit_;      // nanoseconds per unit of the timestamp fraction
     uint32_t short_limit_; // records up to this long need no check (min of snapshot and max_caplen)
-    MappedWindow window_;
-    const std::atomic<bool>* lost_;  // window_'s SIGBUS flag
+    // Only when a window is asked for: a MappedWindow installs the SIGBUS
+    // handler (once per process) and takes a slot of its table.
+    std::optional<MappedWindow> window_;
+    const std::atomic<bool>* lost_ = nullptr;  // window_'s SIGBUS flag
     bool mapped_ = false;
     size_t window_len_ = 0;
     uint64_t file_size_ = 0;  // as fstat() last said (mapped only)
