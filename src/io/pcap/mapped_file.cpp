@@ -30,8 +30,9 @@ size_t g_page = 4096;
 unsigned g_page_shift = 12;
 const std::atomic<bool> g_no_fault{false};  // the flag of a MappedWindow without a slot
 
-// Only async-signal-safe calls here: mmap(), sigaction(), raise() (all plain
-// system calls on Linux) and lock-free atomics.
+// Only async-signal-safe calls here: sigaction() and raise() (POSIX lists
+// them), mmap() (not listed, but a bare system call in glibc) and lock-free
+// atomics; errno is kept.
 void on_sigbus(int sig, siginfo_t* si, void* ctx) {
     const int saved_errno = errno;
     // si_code > 0: raised by the kernel for an access (BUS_ADRERR for a page
