@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -191,6 +195,141 @@ ReadResult feed_pipelined(PcapReader& reader, Engine& engine, Progress& prog, bo
 }
 
 }  // namespace
+
+ShardedResult feed_sharded(const CaptureSource& capture, std::span<Shard* const> shards, ShardMerger& merger,
+                           const ShardKeys& keys, bool progress) {
+    PcapReader reader(capture.path(), capture.name());
+    const int dlt = reader.linktype();
+    Progress prog(progress);
+    const size_t n_shards = shards.size();
+
+    // A ring of batches: the reader fills slot b % kSlots once the merge of
+    // the batch that used it last is done; every shard runs every batch into
+    // its own ShardOutput of the slot; the merge takes them in order.
+    struct Slot {
+        Batch batch;
+        std::vector<ShardSlot> slots;          // each packet's time and the shard that walks it
+        std::vector<ShardOutput> outs;   // one per shard
+        std::vector<ShardOutput*> view;  // the same, for the merger
+    };
+    constexpr size_t kSlots = 4;
+    std::vector<Slot> slots(kSlots);
+    for (Slot& s : slots) {
+        s.outs.resize(n_shards);
+        for (ShardOutput& o : s.outs) s.view.push_back(&o);
+    }
+    std::mutex m;
+    std::condition_variable cv;
+    uint64_t produced = 0, merged = 0;
+    std::vector<uint64_t> done(n_shards, 0);
+    bool stop = false;
+    std::exception_ptr failure;
+    auto fail = [&](std::exception_ptr e) {
+        std::lock_guard<std::mutex> g(m);
+        if (!failure) failure = e;
+        stop = true;
+        cv.notify_all();
+    };
+
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] {  // the reader
+        try {
+            for (uint64_t b = 0;; ++b) {
+                {
+                    std::unique_lock<std::mutex> g(m);
+                    cv.wait(g, [&] { return stop || produced - merged < kSlots; });
+                    if (stop) return;
+                }
+                Slot& s = slots[b % kSlots];
+                read_batch(reader, dlt, shards[0]->engine(), s.batch);
+                s.slots.resize(s.batch.packets.size());
+                for (size_t i = 0; i < s.slots.size(); ++i) {
+                    const Packet& p = s.batch.packets[i];
+                    s.slots[i] = {p.ts, uint16_t(keys.of(p) % n_shards), p.ok() && p.is_fragment};
+                }
+                const bool last = s.batch.last;
+                {
+                    std::lock_guard<std::mutex> g(m);
+                    ++produced;
+                }
+                cv.notify_all();
+                if (last) return;
+            }
+        } catch (...) {
+            fail(std::current_exception());
+        }
+    });
+    for (size_t k = 0; k < n_shards; ++k) {
+        threads.emplace_back([&, k] {
+            try {
+                for (uint64_t b = 0;; ++b) {
+                    {
+                        std::unique_lock<std::mutex> g(m);
+                        cv.wait(g, [&] { return stop || done[k] < produced; });
+                        if (stop) return;
+                    }
+                    Slot& s = slots[b % kSlots];
+                    s.outs[k].clear();
+                    shards[k]->run(s.batch.packets, s.slots, uint16_t(k), s.outs[k]);
+                    // Read before handing the slot on: once merged, the reader refills it.
+                    const bool last = s.batch.last;
+                    {
+                        std::lock_guard<std::mutex> g(m);
+                        ++done[k];
+                    }
+                    cv.notify_all();
+                    if (last) return;
+                }
+            } catch (...) {
+                fail(std::current_exception());
+            }
+        });
+    }
+
+    ShardedResult res;
+    bool ended = false;  // the last batch was merged
+    try {
+        for (uint64_t b = 0; !ended; ++b) {
+            {
+                std::unique_lock<std::mutex> g(m);
+                cv.wait(g, [&] {
+                    return stop || std::all_of(done.begin(), done.end(), [&](uint64_t d) { return d > b; });
+                });
+                if (stop) break;
+            }
+            Slot& s = slots[b % kSlots];
+            const bool ok = merger.merge(s.batch.packets, s.slots, s.view);
+            res.read.packets += s.batch.packets.size();
+            if (progress) prog.tick(res.read.packets, s.batch.bytes_read, reader.file_size());
+            ended = s.batch.last;
+            if (ended) res.read.error = s.batch.error;
+            {
+                std::lock_guard<std::mutex> g(m);
+                ++merged;
+                if (!ok) stop = true;
+            }
+            cv.notify_all();
+            if (!ok) {
+                res.merged = false;
+                break;
+            }
+        }
+    } catch (...) {
+        fail(std::current_exception());
+    }
+    for (std::thread& t : threads) t.join();
+    if (failure) std::rethrow_exception(failure);
+    if (!res.merged) return res;
+    // End of capture: each shard ends its flows, the merger orders them.
+    std::vector<ShardOutput> ends(n_shards);
+    std::vector<ShardOutput*> view;
+    for (size_t k = 0; k < n_shards; ++k) {
+        shards[k]->finish(ends[k]);
+        view.push_back(&ends[k]);
+    }
+    res.merged = merger.merge_end(view);
+    return res;
+}
 
 ReadResult feed(const CaptureSource& capture, Engine& engine, bool progress, uint64_t stop_after,
                 const std::function<void(Nanos)>& before_packet, int* ts_digits, int* linktype, unsigned threads) {

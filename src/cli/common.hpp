@@ -4,12 +4,14 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "cli/capture_source.hpp"
 #include "fwsim/config.hpp"
 #include "fwsim/engine/engine.hpp"
+#include "fwsim/engine/shards.hpp"
 #include "fwsim/rules/ruleset.hpp"
 #include "fwsim/topology/topology.hpp"
 
@@ -44,6 +46,19 @@ struct ReadResult {
 ReadResult feed(const CaptureSource& capture, Engine& engine, bool progress, uint64_t stop_after,
                 const std::function<void(Nanos)>& before_packet, int* ts_digits, int* linktype,
                 unsigned threads = 1);
+
+// --threads N with shards (fwsim/engine/shards.hpp): a reader thread reads,
+// decodes and keys each batch, N threads run one shard each over every
+// batch, and this thread merges their reports into `merger` (which passes
+// them on to the outputs), then ends each shard's capture. `merged` is false
+// when the merger found the shards cannot stand for one engine (its why());
+// the run is then to be repeated on one engine.
+struct ShardedResult {
+    ReadResult read;
+    bool merged = true;
+};
+ShardedResult feed_sharded(const CaptureSource& capture, std::span<Shard* const> shards, ShardMerger& merger,
+                           const ShardKeys& keys, bool progress);
 
 // Capture precision and link type without reading packets (opens the file).
 void capture_format(const CaptureSource& capture, int* ts_digits, int* linktype);

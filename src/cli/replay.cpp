@@ -1,6 +1,7 @@
 // fwsim replay: a capture through the ruleset; verdicts, flows, statistics, summary.
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -8,6 +9,8 @@
 #include "cli/common.hpp"
 #include "fwsim/decode/decoder.hpp"
 #include "fwsim/error.hpp"
+#include "fwsim/engine/shards.hpp"
+#include "io/output/out_file.hpp"
 #include "io/output/record_pipe.hpp"
 #include "io/output/sha256.hpp"
 #include "io/output/sinks.hpp"
@@ -36,6 +39,24 @@ bool parse_dump_at(const std::string& s, Nanos* at) {
     return true;
 }
 
+int finish_run(const ReplayOptions& o, const OutputOptions& out, const Core& core, Outputs& sinks,
+               const ReadResult& rr, const EnginePeak& peak, const rules::RuntimeState& counts,
+               const std::string& digest, const std::string& dump_text);
+
+// Why `--threads` runs this replay on one engine instead of shards; empty
+// when shards may run (docs/performance.md, "Shards"). Shards that meet
+// something only one engine can do mid-run are caught by the merge instead.
+std::string why_one_engine(const ReplayOptions& o, const OutputOptions& out, const rules::Ruleset& rs) {
+    if (!o.dump_state.empty()) return "--dump-state reads one table";
+    if (const std::string_view what = rs.shared_state(); !what.empty())
+        return "the ruleset has state shared across connections (" + std::string(what) + ")";
+    // A run the merge gives up on is repeated: its outputs must be files it
+    // can throw away (the summary is written only at the end).
+    for (const std::string* p : {&out.verdicts, &out.flows, &out.stats, &out.write_pcap})
+        if (!OutFile::rewindable(*p)) return "an output is written to standard output, a pipe or a device";
+    return {};
+}
+
 int run(const ReplayOptions& o) {
     Core core = load_core(o.core);
     if (o.stats_interval > 0) core.cfg.stats_interval = o.stats_interval;
@@ -59,13 +80,46 @@ int run(const ReplayOptions& o) {
         }
     } join{hasher};
 
-    Outputs sinks(out, core.cfg, core.rules, core.topo);
     EngineOptions eo;
     eo.stats = !out.stats.empty();
     eo.stats_interval = Nanos(std::llround(core.cfg.stats_interval * 1e9));
     if (eo.stats_interval <= 0) throw InputError("--stats-interval must be positive");
-    // --threads >= 2: formatting and writing the outputs run on a thread of
-    // their own too (the reader has another).
+    const bool progress = !o.quiet && stderr_is_terminal();
+
+    // --threads N >= 3: N - 1 shards (the reader takes a thread, the merge
+    // and the outputs this one) when the run allows it, checked as it goes;
+    // a run the shards cannot stand for is repeated on one engine (below).
+    if (o.threads >= 3) {
+        const std::string why = why_one_engine(o, out, core.rules);
+        if (!why.empty() && !o.quiet)
+            std::fprintf(stderr, "fwsim: note: --threads %u: one engine: %s\n", o.threads, why.c_str());
+        if (why.empty()) {
+            Outputs sinks(out, core.cfg, core.rules, core.topo);
+            std::vector<std::unique_ptr<Shard>> shards;
+            std::vector<Shard*> view;
+            for (unsigned k = 0; k + 1 < o.threads; ++k) {
+                shards.push_back(std::make_unique<Shard>(core.cfg, core.topo, core.rules, eo));
+                view.push_back(shards.back().get());
+            }
+            ShardMerger merger(core.cfg, eo.denied_flow_limit, view.size(), !out.verdicts.empty(), sinks);
+            const ShardKeys keys(core.topo);
+            const ShardedResult r = feed_sharded(capture, view, merger, keys, progress);
+            if (r.merged) {
+                rules::RuntimeState counts = shards[0]->engine().rule_state();
+                for (size_t k = 1; k < shards.size(); ++k) counts.add_counts(shards[k]->engine().rule_state());
+                if (hasher.joinable()) hasher.join();
+                return finish_run(o, out, core, sinks, r.read, merger.peak(), counts, digest, "");
+            }
+            sinks.discard();
+            if (!o.quiet)
+                std::fprintf(stderr, "fwsim: note: --threads %u: replayed again on one engine: %s\n", o.threads,
+                             merger.why().c_str());
+        }
+    }
+
+    Outputs sinks(out, core.cfg, core.rules, core.topo);
+    // --threads >= 2 on one engine: formatting and writing the outputs run on
+    // a thread of their own too (the reader has another).
     std::optional<RecordPipe> pipe;
     if (o.threads >= 2)
         pipe.emplace(sinks, !out.write_pcap.empty() ? RecordPipe::Copy::frame
@@ -84,7 +138,6 @@ int run(const ReplayOptions& o) {
             dumped = true;
         }
     };
-    const bool progress = !o.quiet && stderr_is_terminal();
     ReadResult rr = feed(capture, engine, progress, 0, dump_time ? std::function<void(Nanos)>(before) : nullptr,
                          nullptr, nullptr, o.threads);
     if (!o.dump_state.empty() && !dumped) {
@@ -94,14 +147,22 @@ int run(const ReplayOptions& o) {
     engine.finish();
     if (pipe) pipe->drain();
     if (hasher.joinable()) hasher.join();
+    return finish_run(o, out, core, sinks, rr, engine.peak(), engine.rule_state(), digest, dump_text);
+}
 
+// What every replay does once the capture is through: the summary's facts,
+// --dump-state's text, the outputs committed (or kept as .partial when the
+// capture broke off).
+int finish_run(const ReplayOptions& o, const OutputOptions& out, const Core& core, Outputs& sinks,
+               const ReadResult& rr, const EnginePeak& peak, const rules::RuntimeState& counts,
+               const std::string& digest, const std::string& dump_text) {
     RunInfo info;
     info.capture_path = o.capture;
     info.capture_sha256 = digest;
     info.rules_label = core.rules_label;
     info.topology_label = core.topology_label;
     info.error = rr.error;
-    info.peak = engine.peak();
+    info.peak = peak;
     info.linktype = out.linktype;
     info.linktype_supported = linktype_supported(out.linktype);
 
@@ -120,7 +181,7 @@ int run(const ReplayOptions& o) {
         throw InputError(o.capture + ": " + rr.error + " (" + std::to_string(rr.packets) +
                          " packets before it were replayed; outputs were kept as *.partial)");
     }
-    sinks.commit(info, engine.rule_state());
+    sinks.commit(info, counts);
     const bool any_output = !out.verdicts.empty() || !out.flows.empty() || !out.stats.empty() ||
                             !out.summary.empty() || !out.write_pcap.empty() || !o.dump_state.empty();
     if (!any_output && !o.quiet) std::fputs(sinks.human_summary(info).c_str(), stdout);
@@ -147,7 +208,7 @@ void add_replay(CLI::App& app, std::function<int()>& action) {
     c->add_option("--dump-state", o->dump_state,
                   "write the conntrack table at capture time AT (seconds) or at the end, as /proc/net/nf_conntrack");
     c->add_option("--dump-state-out", o->dump_state_out, "where --dump-state writes (default: stdout)");
-    c->add_option("--threads", o->threads, "threads: 2 or more read and decode the capture on a thread of their own, ahead of the engine, and format per-packet outputs on another (outputs are identical whatever N)")->check(CLI::Range(1u, 64u));
+    c->add_option("--threads", o->threads, "threads: 2 reads and decodes the capture on a thread of its own and writes the outputs on another; N >= 3 also splits the connections over N-1 engines (shards); outputs are identical whatever N")->check(CLI::Range(1u, 64u));
     c->add_flag("--quiet,-q", o->quiet, "no human summary, no progress");
     c->callback([o, &action] { action = [o] { return run(*o); }; });
 }

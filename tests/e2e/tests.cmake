@@ -5,7 +5,8 @@ if(TARGET fwsim)
 endif()
 if(TARGET fwsim AND TARGET fwsim-gen)
   add_test(NAME e2e.threads_determinism
-           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/threads_determinism.sh $<TARGET_FILE:fwsim> $<TARGET_FILE:fwsim-gen>)
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/threads_determinism.sh $<TARGET_FILE:fwsim> $<TARGET_FILE:fwsim-gen>
+                   ${CMAKE_SOURCE_DIR})
 endif()
 if(TARGET fwsim AND TARGET fwsim-gen)
   add_test(NAME e2e.progress

@@ -379,6 +379,7 @@ public:
     }
 
     size_t size() const { return confirmed_; }  // confirmed entries
+    uint64_t next_id() const { return next_id_; }  // the id the next new entry gets
     size_t count_by_proto(uint8_t proto) const { return by_proto_[proto]; }
     size_t count_by_tcp_state(TcpState s) const { return by_tcp_state_[size_t(s)]; }
     const Counters& counters() const { return counters_; }

@@ -101,6 +101,12 @@ public:
     size_t chain_count() const;
     std::string chain_label(uint32_t chain) const;  // "inet filter forward"
     bool uses_ct() const;  // any ct expression
+    // A statement or expression whose state spans connections (`limit`,
+    // `quota`, a dynamic set or meter, `ct count`): the verdict of one
+    // connection's packet may then depend on other connections' packets, so
+    // `--threads` runs the ruleset on one engine (docs/performance.md,
+    // "Shards"). Empty when there is none, else what it is ("limit", ...).
+    std::string_view shared_state() const;
 
     const Program& program() const { return *prog_; }
 
@@ -129,6 +135,10 @@ public:
     };
     // `counter` statement values, by counter id (see Program).
     std::span<const RuleCounter> counters() const { return counters_; }
+    // Adds another run's rule hits and `counter` values to these (the shards
+    // of `--threads`, each with its own state, add up to one run's). Only
+    // for a ruleset without shared_state(): limits, quotas and sets do not add up.
+    void add_counts(const RuntimeState& other);
 
     // Elements added at run time to a named set (`add @s { ip saddr }`,
     // `update @s { ... limit rate ... }`, `meter`): an open-addressing table

@@ -119,11 +119,12 @@ void DeniedFlows::end(uint32_t n, FlowEnd why, Nanos when, std::vector<FlowRecor
     release(n);
 }
 
-void DeniedFlows::add(const Tuple& orig, uint32_t ct_id, Nanos ts, uint32_t bytes, uint32_t rule,
+bool DeniedFlows::add(const Tuple& orig, uint32_t ct_id, Nanos ts, uint32_t bytes, uint32_t rule,
                       Reason reason, std::vector<FlowRecord>& out) {
     uint32_t n = index_find(orig);
     const Nanos deadline = ts + timeout_of(orig.proto);
-    if (n == kNone) {
+    const bool created = n == kNone;
+    if (created) {
         if (live_ >= limit_) {
             const uint32_t victim = earliest();
             if (victim != kNone) {
@@ -175,6 +176,7 @@ void DeniedFlows::add(const Tuple& orig, uint32_t ct_id, Nanos ts, uint32_t byte
             else if (was_held) free_.push_back(i);
         }
     }
+    return created;
 }
 
 void DeniedFlows::expire_due(Nanos now, std::vector<FlowRecord>& out) {

@@ -25,8 +25,10 @@ class DeniedFlows {
 public:
     DeniedFlows(const Config& cfg, size_t limit) : cfg_(cfg), limit_(limit) {}
 
-    // A dropped packet that would have made a new connection.
-    void add(const Tuple& orig, uint32_t ct_id, Nanos ts, uint32_t bytes, uint32_t rule, Reason reason,
+    // A dropped packet that would have made a new connection. True when it
+    // starts a new aggregate (whose record will carry ct_id), false when it
+    // joins one.
+    bool add(const Tuple& orig, uint32_t ct_id, Nanos ts, uint32_t bytes, uint32_t rule, Reason reason,
              std::vector<FlowRecord>& out);
     // Ends aggregates idle past their timeout at `now`, in (deadline, id,
     // tuple) order. Runs before every packet: nothing is due while the top

@@ -23,9 +23,11 @@
 #include <deque>
 #include <initializer_list>
 #include <optional>
+#include <utility>
 
 #include "denied_flows.hpp"
 #include "fwsim/conntrack/table.hpp"
+#include "fwsim/engine/shards.hpp"
 #include "fwsim/decode/decoder.hpp"
 #include "fwsim/decode/defrag.hpp"
 #include "fwsim/nat/nat.hpp"
@@ -90,6 +92,7 @@ struct Engine::Impl final : ct::Observer {
     Impl(const Config& c, const Topology& t, const rules::Ruleset& r, EngineObserver& o, EngineOptions op)
         : cfg(c), topo(t), rs(r), obs(o), opt(op), table(c), defrag(c), rstate(r),
           denied(c, op.denied_flow_limit) {
+        if (op.shard) keys.emplace(t);
         for (int f = 0; f < 2; ++f) {
             const Family fam = f == 0 ? Family::ipv4 : Family::ipv6;
             plans[size_t(Path::prerouting)][f] = plan_path({Hook::prerouting}, fam);
@@ -108,6 +111,10 @@ struct Engine::Impl final : ct::Observer {
     Defragmenter defrag;
     rules::RuntimeState rstate;
     DeniedFlows denied;
+    // Shards only (EngineOptions::shard): the keys, and what shard_mark() reports.
+    std::optional<ShardKeys> keys;
+    uint32_t retired_id = 0;
+    bool key_mismatch = false;
 
     Nanos now = 0;
     bool started = false;
@@ -348,6 +355,10 @@ struct Engine::Impl final : ct::Observer {
     // ---------------------------------------------------------------- entry point
     void process(const Packet& p) {
         advance(p.ts);
+        process_now(p);
+    }
+    // process() once the clock is at p.ts.
+    [[gnu::always_inline]] void process_now(const Packet& p) {
         if (p.ok() && !p.is_fragment) {  // the common case first: no record to build before the walk
             Walk w(p);
             if (explained(p)) [[unlikely]] walk_explained(w);
@@ -355,6 +366,41 @@ struct Engine::Impl final : ct::Observer {
             return emit(w.rec);
         }
         process_uncommon(p);
+    }
+
+    // A shard's batch (Engine::run_shard()). The shard's observer files
+    // what the engine reports at out.pos and out.phase.
+    void run_shard(std::span<const Packet> pkts, std::span<const ShardSlot> slots, uint16_t me, ShardOutput& out) {
+        const size_t n = pkts.size();
+        out.ct_entries.resize(n);
+        out.denied_live.resize(n);
+        constexpr size_t kAhead = 4;  // the conntrack look-ahead, as the one-engine loop (cli/common.cpp)
+        // The packets of other shards are only looked at in `slots` (16
+        // bytes each): a Packet is several cache lines, written by the reader
+        // on another core.
+        for (size_t i = 0; i < n; ++i) {
+            if (i + kAhead < n && slots[i + kAhead].owner == me) table.prefetch_bucket(pkts[i + kAhead].prep.ct_key);
+            if (i + kAhead / 2 < n && slots[i + kAhead / 2].owner == me)
+                table.prefetch_entry(pkts[i + kAhead / 2].prep.ct_key);
+            out.pos = uint32_t(i);
+            out.phase = 0;
+            advance(slots[i].ts);  // every shard: timers and statistics at every packet
+            if (slots[i].owner == me) {
+                out.phase = 1;
+                const uint64_t first = table.next_id();
+                const size_t before = out.packets.size();
+                process_now(pkts[i]);
+                if (out.packets.size() > before) [[likely]] {
+                    ShardOutput::Pkt& k = out.packets.back();
+                    k.first_id = first;
+                    k.new_ids = uint32_t(table.next_id() - first);
+                    k.retired_id = std::exchange(retired_id, 0);
+                }
+            }
+            out.ct_entries[i] = table.size();
+            out.denied_live[i] = denied.size();
+        }
+        out.key_mismatch = key_mismatch;
     }
 
     // Kept out of line (here and below: nat_setup(), the explain_*() steps):
@@ -800,15 +846,19 @@ struct Engine::Impl final : ct::Observer {
             if (w.unconfirmed && !table.confirm(w.entry, r.rule)) {
                 r.verdict = Verdict::drop;
                 r.reason = Reason::insert_failed;
+                retired_id = r.ct_id;
             } else if (w.unconfirmed) {
-                if (table.entry_status(w.entry) & (rules::ctstatus::src_nat | rules::ctstatus::dst_nat)) ++nat_bindings;
+                if (table.entry_status(w.entry) & (rules::ctstatus::src_nat | rules::ctstatus::dst_nat)) {
+                    ++nat_bindings;
+                    if (keys) [[unlikely]] check_shard_keys(w.entry);
+                }
             }
         } else if (w.unconfirmed || r.reason == Reason::table_full) {
             // A connection whose first packet was dropped: a denied flow. (A
             // table_full drop never got an entry, nor an id.)
             Tuple orig;
             tuple_of(*r.pkt, &orig);
-            denied.add(orig, r.ct_id, r.pkt->ts, r.pkt->ip_len, r.rule, r.reason, flow_buf);
+            if (!denied.add(orig, r.ct_id, r.pkt->ts, r.pkt->ip_len, r.rule, r.reason, flow_buf)) retired_id = r.ct_id;
             if (w.unconfirmed) table.discard(w.entry);
         }
         if (w.entry != ct::kNoEntry && w.ctx.ct_mark_set && r.verdict == Verdict::accept)
@@ -836,6 +886,13 @@ struct Engine::Impl final : ct::Observer {
         const uint64_t n = table.size();
         if (n > peak_.entries) peak_ = {n, now};
         if constexpr (Explain) explain_after(w);
+    }
+
+    // A shard's NAT binding: the reply direction's packets must come to this
+    // shard too (the dispatcher sends each packet by its own key).
+    [[gnu::noinline]] void check_shard_keys(ct::EntryId e) {
+        if (keys->of(table.entry_tuple(e, CtDir::original)) != keys->of(table.entry_tuple(e, CtDir::reply)))
+            key_mismatch = true;
     }
 
     [[gnu::noinline]] void explain_after(const Walk& w) {
@@ -945,6 +1002,19 @@ void Engine::explain(uint64_t index, Explanation* out) {
 std::string Engine::dump_state() const { return impl_->table.dump(impl_->now); }
 Nanos Engine::now() const { return impl_->now; }
 EnginePeak Engine::peak() const { return impl_->peak_; }
+void Engine::run_shard(std::span<const Packet> pkts, std::span<const ShardSlot> slots, uint16_t me,
+                       ShardOutput& out) {
+    impl_->run_shard(pkts, slots, me, out);
+}
+ShardMark Engine::shard_mark() {
+    ShardMark m;
+    m.next_id = impl_->table.next_id();
+    m.ct_entries = impl_->table.size();
+    m.denied_live = impl_->denied.size();
+    m.retired_id = std::exchange(impl_->retired_id, 0);
+    m.key_mismatch = impl_->key_mismatch;
+    return m;
+}
 const rules::RuntimeState& Engine::rule_state() const { return impl_->rstate; }
 
 }  // namespace fwsim

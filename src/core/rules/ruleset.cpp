@@ -40,6 +40,14 @@ std::string Ruleset::chain_label(uint32_t chain) const {
 
 bool Ruleset::uses_ct() const { return prog_->uses_ct; }
 
+std::string_view Ruleset::shared_state() const {
+    if (!prog_->limits.empty()) return "limit";
+    if (!prog_->quotas.empty()) return "quota";
+    if (!prog_->dynsets.empty()) return "a dynamic set";
+    if (prog_->conncount_count != 0) return "ct count";
+    return {};
+}
+
 RuntimeState::RuntimeState(const Ruleset& rs)
     : hits_(rs.program().rules.size()),
       counters_(rs.program().counter_count),
@@ -47,6 +55,17 @@ RuntimeState::RuntimeState(const Ruleset& rs)
       dyn_(rs.program().sets.size()),
       conncount_(rs.program().conncount_count) {
     for (const auto& q : rs.program().quotas) quota_used_.push_back(q.used);
+}
+
+void RuntimeState::add_counts(const RuntimeState& o) {
+    auto add = [](std::vector<RuleCounter>& to, const std::vector<RuleCounter>& from) {
+        for (size_t i = 0; i < to.size() && i < from.size(); ++i) {
+            to[i].packets += from[i].packets;
+            to[i].bytes += from[i].bytes;
+        }
+    };
+    add(hits_, o.hits_);
+    add(counters_, o.counters_);
 }
 
 size_t RuntimeState::dyn_size(uint32_t set, int64_t now) const {

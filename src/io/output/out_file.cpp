@@ -56,6 +56,25 @@ void OutFile::commit() {
         throw InputError(path_ + ": cannot move output into place: " + std::strerror(errno));
 }
 
+void OutFile::discard() {
+    if (!f_) return;
+    buf_.clear();
+    if (f_ == stdout) {
+        f_ = nullptr;
+        return;
+    }
+    std::fclose(f_);
+    f_ = nullptr;
+    if (!tmp_.empty()) std::remove(tmp_.c_str());
+}
+
+bool OutFile::rewindable(const std::string& path) {
+    if (path.empty()) return true;  // not asked for
+    if (path == "-") return false;
+    struct stat st;
+    return ::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode);
+}
+
 void OutFile::abort() {
     if (!f_) return;
     flush();

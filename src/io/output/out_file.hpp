@@ -38,6 +38,14 @@ public:
     void flush();
     void commit();  // throws InputError on a write error (disk full, ...)
     void abort();   // keep what was written as PATH.partial
+    // Throw away what was written (the run starts over): the temporary file
+    // is removed. For a file written in place (stdout, a device, a FIFO)
+    // this cannot take back what was written: do not start over there.
+    void discard();
+    // Whether an output at `path` can be discarded (written under a
+    // temporary name): false for "-" and for a path that exists and is not a
+    // regular file. True for an empty path (no such output).
+    static bool rewindable(const std::string& path);
 
 private:
     static constexpr size_t kFlushAt = 1 << 18;

@@ -381,6 +381,14 @@ void Outputs::commit(const RunInfo& info, const rules::RuntimeState& rs) {
     if (pcap_) pcap_->commit();
 }
 
+void Outputs::discard() {
+    verdicts_.discard();
+    flows_.discard();
+    stats_.discard();
+    summary_.discard();
+    pcap_.reset();  // an uncommitted PcapWriter removes its temporary file
+}
+
 void Outputs::abort() {
     verdicts_.abort();
     flows_.abort();

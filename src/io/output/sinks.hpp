@@ -50,6 +50,9 @@ public:
     void commit(const RunInfo& info, const rules::RuntimeState& rs);
     // The run failed: files are left as PATH.partial.
     void abort();
+    // The run starts over: what was written is thrown away (files must be
+    // OutFile::rewindable()). The object is not to be used afterwards.
+    void discard();
     // The short human summary for stdout.
     std::string human_summary(const RunInfo& info) const;
 

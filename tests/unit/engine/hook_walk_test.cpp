@@ -11,57 +11,16 @@
 
 #include "fwsim/decode/decoder.hpp"
 #include "fwsim/engine/engine.hpp"
+#include "frames.hpp"
 #include "io/load/ruleset_loader.hpp"
 
 using namespace fwsim;
 
 namespace {
 
-uint32_t sum(const uint8_t* p, size_t n, uint32_t s = 0) {
-    for (size_t i = 0; i + 1 < n; i += 2) s += uint32_t(p[i]) << 8 | p[i + 1];
-    if (n & 1) s += uint32_t(p[n - 1]) << 8;
-    return s;
-}
-uint16_t fold(uint32_t s) {
-    while (s >> 16) s = (s & 0xffff) + (s >> 16);
-    return uint16_t(~s);
-}
-void put16(std::vector<uint8_t>& b, size_t o, uint16_t v) {
-    b[o] = uint8_t(v >> 8);
-    b[o + 1] = uint8_t(v);
-}
-void put32(std::vector<uint8_t>& b, size_t o, uint32_t v) {
-    put16(b, o, uint16_t(v >> 16));
-    put16(b, o + 2, uint16_t(v));
-}
-
-// A raw-IP (DLT_RAW) IPv4 TCP segment with correct checksums.
-std::vector<uint8_t> tcp4(const char* src, const char* dst, uint16_t sport, uint16_t dport, uint8_t flags,
-                          uint32_t seq, uint32_t ack = 0) {
-    std::vector<uint8_t> b(40, 0);
-    Family f;
-    const IpAddr s = *parse_addr(src, &f), d = *parse_addr(dst, &f);
-    b[0] = 0x45;
-    put16(b, 2, 40);
-    put16(b, 4, 1);
-    b[6] = 0x40;  // DF
-    b[8] = 64;
-    b[9] = 6;
-    for (int i = 0; i < 4; ++i) b[12 + i] = s.b[i], b[16 + i] = d.b[i];
-    put16(b, 10, fold(sum(b.data(), 20)));
-    put16(b, 20, sport);
-    put16(b, 22, dport);
-    put32(b, 24, seq);
-    put32(b, 28, ack);
-    b[32] = 5 << 4;
-    b[33] = flags;
-    put16(b, 34, 64240);
-    uint32_t ps = sum(b.data() + 12, 8);
-    ps += 6 + 20;
-    put16(b, 36, fold(sum(b.data() + 20, 20, ps)));
-    return b;
-}
-constexpr uint8_t SYN = 0x02, ACK = 0x10;
+using test::tcp4;
+using test::SYN;
+using test::ACK;
 
 struct Rec {
     Verdict verdict;
