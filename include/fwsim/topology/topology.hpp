@@ -134,16 +134,19 @@ private:
         std::array<uint32_t, 257> v4_start{};
         static FlatTable of(std::span<const Entry> table);
         // The interface of the first row that holds a, else kNoIf.
-        uint16_t lookup(Family f, const IpAddr& a) const {
+        [[gnu::always_inline]] uint16_t lookup(Family f, const IpAddr& a) const {
             return first(f, a, [](const auto& r) { return r.iface; });
         }
         // The static route of the first row that holds a; kNoIf if that row
         // is a connected prefix or subnet, or no row holds a.
-        uint16_t route_of(Family f, const IpAddr& a) const {
+        [[gnu::always_inline]] uint16_t route_of(Family f, const IpAddr& a) const {
             return first(f, a, [](const auto& r) { return r.route; });
         }
+        // These three are always inlined: GCC otherwise keeps one
+        // out-of-line copy once a translation unit has many callers
+        // (engine.cpp: ~60 instructions a packet).
         template <class Pick>
-        uint16_t first(Family f, const IpAddr& a, Pick pick) const {
+        [[gnu::always_inline]] uint16_t first(Family f, const IpAddr& a, Pick pick) const {
             if (f == Family::ipv4) {
                 uint32_t w;
                 std::memcpy(&w, a.b.data(), 4);
