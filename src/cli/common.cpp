@@ -320,14 +320,50 @@ ShardedResult feed_sharded(const CaptureSource& capture, std::span<Shard* const>
     for (std::thread& t : threads) t.join();
     if (failure) std::rethrow_exception(failure);
     if (!res.merged) return res;
-    // End of capture: each shard ends its flows, the merger orders them.
-    std::vector<ShardOutput> ends(n_shards);
-    std::vector<ShardOutput*> view;
+    // End of capture: each shard ends its flows on a thread of its own, in
+    // chunks (a handoff of two per shard keeps memory bounded whatever the
+    // number of open flows); the merger takes them in id order.
+    std::vector<std::unique_ptr<Handoff<ShardOutput>>> ends;
+    for (size_t k = 0; k < n_shards; ++k) ends.push_back(std::make_unique<Handoff<ShardOutput>>(2));
+    threads.clear();
     for (size_t k = 0; k < n_shards; ++k) {
-        shards[k]->finish(ends[k]);
-        view.push_back(&ends[k]);
+        threads.emplace_back([&, k] {
+            Handoff<ShardOutput>& q = *ends[k];
+            std::unique_ptr<ShardOutput> cur = q.take_free();
+            if (!cur) return;
+            std::unique_ptr<ShardOutput> spare;  // when the merge gave up: chunks are dropped here
+            try {
+                ShardOutput* last = shards[k]->finish(cur.get(), [&](ShardOutput*) {
+                    std::unique_ptr<ShardOutput> next = q.take_free();
+                    if (next) {
+                        q.give_full(std::move(cur));
+                        cur = std::move(next);
+                    }
+                    cur->clear();
+                    return cur.get();
+                });
+                (void)last;
+                q.give_full(std::move(cur));
+                q.close();
+            } catch (...) {
+                fail(std::current_exception());
+                for (auto& e : ends) e->stop();
+            }
+        });
     }
-    res.merged = merger.merge_end(view);
+    std::vector<std::unique_ptr<ShardOutput>> held(n_shards);
+    try {
+        res.merged = merger.merge_end([&](size_t k) -> ShardOutput* {
+            if (held[k]) ends[k]->give_free(std::move(held[k]));
+            held[k] = ends[k]->take_full();
+            return held[k].get();
+        });
+    } catch (...) {
+        fail(std::current_exception());
+    }
+    for (auto& e : ends) e->stop();
+    for (std::thread& t : threads) t.join();
+    if (failure) std::rethrow_exception(failure);
     return res;
 }
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -96,17 +97,44 @@ public:
         out_ = &out;
         engine_.run_shard(pkts, slots, me, out);
     }
-    // End of capture (Engine::finish()): reports at position kEnd.
-    void finish(ShardOutput& out);
+    // End of capture (Engine::finish()): reports at position kEnd, in
+    // chunks: a ShardOutput holding `chunk` flows is handed over by
+    // swap(full), which returns an empty one to go on with (so that a
+    // million open flows are never held at once). Returns the one holding
+    // the last chunk.
+    static constexpr size_t kEndChunk = 4096;
+    template <class Swap>
+    ShardOutput* finish(ShardOutput* out, Swap swap, size_t chunk = kEndChunk) {
+        swap_ = [&swap](ShardOutput* full) { return swap(full); };
+        chunk_ = chunk;
+        out_ = out;
+        out->pos = ShardOutput::kEnd;
+        out->phase = 0;
+        engine_.finish();
+        out_->key_mismatch = engine_.shard_mark().key_mismatch;
+        swap_ = nullptr;
+        return out_;
+    }
     const Engine& engine() const { return engine_; }
 
 private:
     void on_packet(const PacketRecord& r) override { out_->packets.push_back({out_->pos, 0, 0, 0, r}); }
-    void on_flow(const FlowRecord& f) override { out_->flows.push_back({out_->pos, out_->phase, f}); }
+    void on_flow(const FlowRecord& f) override {
+        out_->flows.push_back({out_->pos, out_->phase, f});
+        if (swap_ && out_->flows.size() >= chunk_) [[unlikely]] {
+            out_->key_mismatch = engine_.shard_mark().key_mismatch;
+            out_ = swap_(out_);
+            out_->clear();
+            out_->pos = ShardOutput::kEnd;
+            out_->phase = 0;
+        }
+    }
     void on_stats(const TableStats& s) override { out_->stats.push_back({out_->pos, s}); }
 
     Engine engine_;
     ShardOutput* out_ = nullptr;
+    std::function<ShardOutput*(ShardOutput*)> swap_;  // during finish()
+    size_t chunk_ = kEndChunk;
 };
 
 // Merges the shards' reports, batch by batch, into one engine's: verdict
@@ -123,7 +151,10 @@ public:
     // (renumbered in place). False when the shards can no longer stand for
     // one engine: why() says why, and the run must be repeated on one engine.
     bool merge(std::span<const Packet> pkts, std::span<const ShardSlot> slots, std::span<ShardOutput* const> outs);
-    bool merge_end(std::span<ShardOutput* const> outs);
+    // The end of the capture: next(s) gives shard s's next chunk of
+    // end-of-capture reports (Shard::finish()), nullptr after its last; a
+    // chunk stays valid until the next call for the same shard.
+    bool merge_end(const std::function<ShardOutput*(size_t shard)>& next);
     EnginePeak peak() const { return peak_; }
     const std::string& why() const { return why_; }
 

@@ -72,14 +72,6 @@ uint64_t ShardKeys::of(const Tuple& t) const {
 Shard::Shard(const Config& cfg, const Topology& topo, const rules::Ruleset& rules, EngineOptions opt)
     : engine_(cfg, topo, rules, *this, (opt.shard = true, opt)) {}
 
-void Shard::finish(ShardOutput& out) {
-    out_ = &out;
-    out.pos = ShardOutput::kEnd;
-    out.phase = 0;
-    engine_.finish();
-    out.key_mismatch = engine_.shard_mark().key_mismatch;
-}
-
 // ---------------------------------------------------------------- ids
 
 void ShardMerger::IdMap::put(uint32_t local, uint64_t global) {
@@ -291,31 +283,51 @@ bool ShardMerger::merge(std::span<const Packet> pkts, std::span<const ShardSlot>
     return true;
 }
 
-bool ShardMerger::merge_end(std::span<ShardOutput* const> outs) {
-    std::fill(stat_cur_.begin(), stat_cur_.end(), 0);
-    for (const ShardOutput* o : outs) {
-        if (o->key_mismatch) return fail("a NAT binding whose replies come back under another shard key");
-        if (!o->packets.empty()) return fail("records held to the end of the capture (IP fragments)");
-    }
-    if (!emit_stats(outs, ShardOutput::kEnd, kNever)) return false;
-    // Every flow still open ends now, in id order (Engine finish()); each
-    // shard's come in id order.
-    from_.assign(outs.size(), 0);
-    flow_cur_.resize(outs.size());
-    for (size_t s = 0; s < outs.size(); ++s) {
-        auto& fl = outs[s]->flows;
-        for (size_t j = 0; j < fl.size(); ++j) {
-            if (j > 0 && fl[j].rec.id <= fl[j - 1].rec.id)
+bool ShardMerger::merge_end(const std::function<ShardOutput*(size_t shard)>& next) {
+    const size_t shards = ids_.size();
+    std::vector<ShardOutput*> cur(shards);
+    std::vector<size_t> at(shards, 0);
+    std::vector<uint64_t> last_local(shards, 0);
+    // A shard's chunk, its ids renumbered (each id ends once) and checked.
+    auto take = [&](size_t s) {
+        cur[s] = next(s);
+        at[s] = 0;
+        if (!cur[s]) return true;
+        const ShardOutput& o = *cur[s];
+        if (o.key_mismatch) return fail("a NAT binding whose replies come back under another shard key");
+        if (!o.packets.empty()) return fail("records held to the end of the capture (IP fragments)");
+        uint64_t prev = 0;  // local ids rise within a shard, across its chunks too
+        for (auto& f : cur[s]->flows) {
+            if (f.rec.id <= prev || f.rec.id <= last_local[s])
                 return fail("a shard ended its flows out of id order (an internal error)");
-        }
-        for (auto& f : fl)
+            prev = last_local[s] = f.rec.id;
             if (!translate(s, f.rec.id, true, &f.rec.id)) return false;
-        flow_cur_[s] = fl.size();
+        }
+        return true;
+    };
+    for (size_t s = 0; s < shards; ++s)
+        if (!take(s)) return false;
+    // The last statistics record (every shard's first chunk has its own).
+    std::fill(stat_cur_.begin(), stat_cur_.end(), 0);
+    std::vector<ShardOutput*> firsts;
+    for (size_t s = 0; s < shards; ++s) {
+        if (!cur[s]) return fail("a shard reported nothing at the end (an internal error)");
+        firsts.push_back(cur[s]);
     }
-    emit_merged(
-        outs, from_, flow_cur_, [](const FlowRecord& a, const FlowRecord& b) { return a.id < b.id; },
-        [](const FlowRecord&) {});
-    return true;
+    if (!emit_stats(firsts, ShardOutput::kEnd, kNever)) return false;
+    // Every flow still open ends now, in id order (Engine finish()); each
+    // shard's come in id order, chunk after chunk: a k-way merge.
+    for (;;) {
+        size_t best = shards;
+        for (size_t s = 0; s < shards; ++s) {
+            while (cur[s] && at[s] == cur[s]->flows.size())
+                if (!take(s)) return false;
+            if (cur[s] && (best == shards || cur[s]->flows[at[s]].rec.id < cur[best]->flows[at[best]].rec.id))
+                best = s;
+        }
+        if (best == shards) return true;
+        down_.on_flow(cur[best]->flows[at[best]++].rec);
+    }
 }
 
 }  // namespace fwsim

@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <memory>
 #include <span>
 #include <sstream>
@@ -283,13 +284,27 @@ Result sharded(const Setup& s, const std::vector<Packet>& pkts, size_t n, size_t
         r.merged = merger.merge(b, slots, view);
     }
     if (r.merged) {
-        std::vector<ShardOutput> ends(n);
-        std::vector<ShardOutput*> end_view;
+        // The end in chunks of 3 flows (Shard::finish()), merged from queues.
+        std::vector<std::unique_ptr<ShardOutput>> pool;
+        std::vector<std::deque<ShardOutput*>> chunks(n);
         for (size_t k = 0; k < n; ++k) {
-            shards[k]->finish(ends[k]);
-            end_view.push_back(&ends[k]);
+            pool.push_back(std::make_unique<ShardOutput>());
+            ShardOutput* last = shards[k]->finish(
+                pool.back().get(),
+                [&](ShardOutput* full) {
+                    chunks[k].push_back(full);
+                    pool.push_back(std::make_unique<ShardOutput>());
+                    return pool.back().get();
+                },
+                3);
+            chunks[k].push_back(last);
         }
-        r.merged = merger.merge_end(end_view);
+        r.merged = merger.merge_end([&](size_t k) -> ShardOutput* {
+            if (chunks[k].empty()) return nullptr;
+            ShardOutput* c = chunks[k].front();
+            chunks[k].pop_front();
+            return c;
+        });
     }
     r.why = merger.why();
     r.lines = rec.lines;
