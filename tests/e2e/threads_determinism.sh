@@ -54,5 +54,16 @@ fallback() {  # name capture args...
 fallback ct-max "$tmp/cap.pcap" --set ct.max=500
 fallback fragments "$src/captures/fragments.pcap"
 
+# Runs that go to one engine from the start: also identical, also said.
+"$fwsim" replay "$tmp/cap.pcap" --rules "$src/rules/ratelimit.nft" --threads 1 --quiet --flows "$tmp/rl1"
+"$fwsim" replay "$tmp/cap.pcap" --rules "$src/rules/ratelimit.nft" --threads 4 --flows "$tmp/rl4" 2>"$tmp/rl.err"
+check "limit rules" "$tmp/rl1" "$tmp/rl4"
+if grep -q 'one engine: the ruleset has state shared across connections (limit)' "$tmp/rl.err"; then
+    passes=$((passes + 1)); else echo "FAIL: limit rules: no note on stderr"; fails=$((fails + 1)); fi
+"$fwsim" replay "$tmp/cap.pcap" --threads 3 --verdicts - --flows "$tmp/so3" >"$tmp/so3.v" 2>"$tmp/so.err"
+check "verdicts to stdout" "$tmp/v1" "$tmp/so3.v"
+if grep -q 'one engine: an output is written to standard output' "$tmp/so.err"; then
+    passes=$((passes + 1)); else echo "FAIL: stdout: no note on stderr"; fails=$((fails + 1)); fi
+
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]
