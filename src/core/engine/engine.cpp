@@ -23,6 +23,7 @@
 #include <cstring>
 #include <deque>
 #include <initializer_list>
+#include <new>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -200,9 +201,13 @@ struct Engine::Impl final : ct::Observer {
         ct::EntryId entry = ct::kNoEntry;
         bool unconfirmed = false;
         TcpState ct_tcp_state = TcpState::none;  // the tracker's state after this packet
-        // The connection's original tuple (for `ct count`), set with `entry`
-        // (optional: not zeroed for every packet only to be overwritten).
-        std::optional<Tuple> ct_orig;
+        // The connection's original tuple (for `ct count`, and NAT of reply
+        // packets), valid when `entry` is set: conntrack_in() builds it in
+        // place from the table's value (a union member: not zeroed for every
+        // packet only to be overwritten, nor moved as into an optional: -5 Ir).
+        union {
+            Tuple ct_orig;
+        };
         bool ct_done = false;
         bool accepted_by_rule = false;
         bool explaining = false;  // walk<true> (nat_setup(), which both walks share, reads it)
@@ -265,7 +270,7 @@ struct Engine::Impl final : ct::Observer {
     }
 
     // ---------------------------------------------------------------- time
-    void expire_to(Nanos t) {
+    [[gnu::always_inline]] void expire_to(Nanos t) {
         table.advance(t, *this);
         denied.expire(t, flow_buf);
         if (defrag.queues() != 0)  // no datagram held: no timer to run (the common case)
@@ -731,7 +736,8 @@ struct Engine::Impl final : ct::Observer {
             w.ctx.ct_mark = table.entry_mark(r.entry);
             // The original tuple never changes (NAT alters the reply one):
             // nat_apply() reuses this copy for reply-direction packets.
-            w.ctx.ct_orig = &w.ct_orig.emplace(table.entry_tuple(r.entry, CtDir::original));
+            static_assert(std::is_trivially_destructible_v<Tuple>);
+            w.ctx.ct_orig = ::new (static_cast<void*>(&w.ct_orig)) Tuple(table.entry_tuple(r.entry, CtDir::original));
         }
         w.ctx.ct_alive = &Impl::ct_alive;
         w.ctx.ct_owner = this;
@@ -843,7 +849,7 @@ struct Engine::Impl final : ct::Observer {
         if (!orig_dir) need ^= rules::ctstatus::src_nat | rules::ctstatus::dst_nat;
         if (!(table.entry_status(w.entry) & need)) return;
         // The other direction's tuple; w.ct_orig is the entry's original tuple.
-        const Tuple other = orig_dir ? table.entry_tuple(w.entry, CtDir::reply) : *w.ct_orig;
+        const Tuple other = orig_dir ? table.entry_tuple(w.entry, CtDir::reply) : w.ct_orig;
         Packet& c = w.cur;
         w.rewritten = true;
         // An ICMP error's outer header: addresses only (nf_nat_icmp_reply_translation()).
