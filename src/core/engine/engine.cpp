@@ -650,7 +650,10 @@ struct Engine::Impl final : ct::Observer {
             // jump table (callgrind p200k: -7 Ir a packet).
             using K = HookStep::Kind;
             if (s.kind == K::nat) {
-                if (!do_nat<Explain>(s.hook, s.manip, w)) return false;
+                // (An instance per manip: its status bits are constants.)
+                const bool ok = s.manip == nat::Manip::src ? do_nat<Explain, nat::Manip::src>(s.hook, w)
+                                                           : do_nat<Explain, nat::Manip::dst>(s.hook, w);
+                if (!ok) return false;
             } else if (s.kind == K::chain) {
                 if (!eval_chain<Explain>(*s.chain, w)) return false;
             } else if (s.kind == K::conntrack) {
@@ -749,8 +752,8 @@ struct Engine::Impl final : ct::Observer {
                  (r.unconfirmed ? ", new entry (unconfirmed)" : ""));
     }
 
-    template <bool Explain>
-    bool do_nat(Hook h, nat::Manip manip, Walk& w) {
+    template <bool Explain, nat::Manip manip>
+    bool do_nat(Hook h, Walk& w) {
         if (w.entry == ct::kNoEntry) return true;  // no conntrack: nf_nat_inet_fn() accepts untouched
         const uint32_t done_bit = manip == nat::Manip::src ? rules::ctstatus::src_nat_done : rules::ctstatus::dst_nat_done;
         const bool related = w.rec.ct_state == CtState::related;
