@@ -111,6 +111,9 @@ struct Engine::Impl final : ct::Observer {
     const rules::Ruleset& rs;
     EngineObserver& obs;
     EngineOptions opt;
+    // The ruleset may have a `ct count` (among the statements of shared_state()):
+    // only then do rules read the connection's original tuple (EvalContext::ct_orig).
+    const bool conncount = !rs.shared_state().empty();
     ct::Table table;
     Defragmenter defrag;
     rules::RuntimeState rstate;
@@ -203,10 +206,11 @@ struct Engine::Impl final : ct::Observer {
         ct::EntryId entry = ct::kNoEntry;
         bool unconfirmed = false;
         TcpState ct_tcp_state = TcpState::none;  // the tracker's state after this packet
-        // The connection's original tuple (for `ct count`, and NAT of reply
-        // packets), valid when `entry` is set: conntrack_in() builds it in
-        // place from the table's value (a union member: not zeroed for every
-        // packet only to be overwritten, nor moved as into an optional: -5 Ir).
+        // The connection's original tuple, for `ct count` (ctx.ct_orig):
+        // conntrack_in() builds it in place from the table's value when the
+        // ruleset may count connections (Impl::conncount). (A union member:
+        // not zeroed for every packet only to be overwritten, nor moved as
+        // into an optional.)
         union {
             Tuple ct_orig;
         };
@@ -734,13 +738,15 @@ struct Engine::Impl final : ct::Observer {
             w.ctx.ct_id = w.rec.ct_id;
             w.ctx.ct_status = table.entry_status(r.entry);
             w.ctx.ct_mark = table.entry_mark(r.entry);
-            // The original tuple never changes (NAT alters the reply one):
-            // nat_apply() reuses this copy for reply-direction packets.
             static_assert(std::is_trivially_destructible_v<Tuple>);
-            w.ctx.ct_orig = ::new (static_cast<void*>(&w.ct_orig)) Tuple(table.entry_tuple(r.entry, CtDir::original));
+            if (conncount)
+                w.ctx.ct_orig =
+                    ::new (static_cast<void*>(&w.ct_orig)) Tuple(table.entry_tuple(r.entry, CtDir::original));
         }
-        w.ctx.ct_alive = &Impl::ct_alive;
-        w.ctx.ct_owner = this;
+        if (conncount) {
+            w.ctx.ct_alive = &Impl::ct_alive;
+            w.ctx.ct_owner = this;
+        }
         if constexpr (Explain) explain_conntrack(w, r);
         if (r.table_full) return decide(w, Verdict::drop, Reason::table_full);
         return true;
@@ -850,8 +856,8 @@ struct Engine::Impl final : ct::Observer {
         uint32_t need = manip == nat::Manip::src ? rules::ctstatus::src_nat : rules::ctstatus::dst_nat;
         if (!orig_dir) need ^= rules::ctstatus::src_nat | rules::ctstatus::dst_nat;
         if (!(w.ctx.ct_status & need)) return;  // (the entry's status, see do_nat())
-        // The other direction's tuple; w.ct_orig is the entry's original tuple.
-        const Tuple other = orig_dir ? table.entry_tuple(w.entry, CtDir::reply) : w.ct_orig;
+        // The other direction's tuple.
+        const Tuple other = table.entry_tuple(w.entry, orig_dir ? CtDir::reply : CtDir::original);
         Packet& c = w.cur;
         w.rewritten = true;
         // An ICMP error's outer header: addresses only (nf_nat_icmp_reply_translation()).

@@ -1,8 +1,9 @@
 // The walk's short cuts for the common packet (engine.cpp: the packet copy
 // without its error text, NAT's changes compared only when NAT rewrote a
 // field, one loop over a packet's plans with the routing decision as a step,
-// NAT steps per manip reading the entry's status from the context) must not
-// change a record: these check the records of NATed and plain connections,
+// NAT steps per manip reading the entry's status from the context, the
+// connection's original tuple built only for a ruleset that may `ct count`)
+// must not change a record: these check the records of NATed and plain connections,
 // prepared (as the replay prepares every packet) and not, field by field.
 
 #include <boost/test/unit_test.hpp>
@@ -87,10 +88,10 @@ table inet filter {
 
 struct Harness {
     // prepared: Engine::prepare() before each packet, as the replay does.
-    explicit Harness(bool prepared)
+    explicit Harness(bool prepared, const char* rules = kRules)
         : prep(prepared),
           topo(Topology::home_router()),
-          rs(load_ruleset_text("test.nft", kRules, topo.names())),
+          rs(load_ruleset_text("test.nft", rules, topo.names())),
           engine(cfg, topo, rs, obs) {}
     const Seen& send(const std::vector<uint8_t>& frame) {
         Packet p;
@@ -235,4 +236,23 @@ BOOST_AUTO_TEST_CASE(packets_nat_leaves_alone_report_no_nat_change) {
     BOOST_TEST((dropped.reason == Reason::policy));
     BOOST_TEST((dropped.hook == Hook::input));
     BOOST_TEST(!(dropped.nat_src || dropped.nat_dst || dropped.nat_sport || dropped.nat_dport));
+}
+
+BOOST_AUTO_TEST_CASE(ct_count_counts_a_reply_packet_as_its_connection) {
+    // `ct count` keys a packet by its connection's original tuple (the walk
+    // builds it only for rulesets that may count): the server's reply is the
+    // connection already counted, not a second one.
+    Harness h(true, R"(table inet filter {
+	chain fwd {
+		type filter hook forward priority 0; policy accept;
+		ct count over 1 drop
+	}
+})");
+    const Seen out = h.send(tcp4(kLan, kSrv, 40000, 443, SYN, 1000));
+    BOOST_TEST((out.verdict == Verdict::accept));
+    const Seen back = h.send(tcp4(kSrv, kLan, 443, 40000, SYN | ACK, 7000, 1001));
+    BOOST_TEST((back.ct_dir == CtDir::reply));
+    BOOST_TEST((back.verdict == Verdict::accept));
+    const Seen second = h.send(tcp4(kLan, kSrv, 40001, 443, SYN, 2000));  // a second connection: over 1
+    BOOST_TEST((second.verdict == Verdict::drop));
 }
