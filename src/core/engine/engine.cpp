@@ -184,7 +184,7 @@ struct Engine::Impl final : ct::Observer {
             // All of the packet but the decoder's error text (a walked packet
             // has none, and nothing reads it from `cur`: the record points at
             // the packet as given): 231 of its 328 bytes (callgrind p200k:
-            // -24 Ir a packet with `rewritten`).
+            // -24 Ir a packet with `rewritten`, which says what to compare).
             static_assert(std::is_trivially_copyable_v<Packet> && std::is_trivially_destructible_v<Packet>);
             constexpr size_t head = offsetof(Packet, error), tail = head + sizeof(Packet::error);
             std::memcpy(static_cast<void*>(&cur), &p, head);
@@ -200,7 +200,10 @@ struct Engine::Impl final : ct::Observer {
         union {
             Packet cur;  // the packet as it is now (NAT rewrites fields); not built before the copy
         };
-        bool rewritten = false;  // nat_apply() rewrote a field of `cur`
+        // The manips nat_apply() applied to `cur`: kRewroteSrc (source
+        // address and port), kRewroteDst (destination), either with the ICMP id.
+        static constexpr uint8_t kRewroteSrc = 1, kRewroteDst = 2;
+        uint8_t rewritten = 0;
         rules::EvalContext ctx;
         PacketRecord rec;
         ct::EntryId entry = ct::kNoEntry;
@@ -570,7 +573,7 @@ struct Engine::Impl final : ct::Observer {
         const Packet& c = w.cur;
         w.rec.has_hook = true;
         // Prepared for the destination as captured: valid unless DNAT changed it.
-        const bool prepared = !w.rewritten || same_addr(c.dst, w.rec.pkt->dst);
+        const bool prepared = !(w.rewritten & Walk::kRewroteDst) || same_addr(c.dst, w.rec.pkt->dst);
         if (prepared ? c.prep.local_dst : local_or_multicast(c.family, c.dst)) {
             w.rec.hook = Hook::input;
             if constexpr (Explain) add_step("routing", "routing", "local destination: input hook");
@@ -859,7 +862,7 @@ struct Engine::Impl final : ct::Observer {
         // The other direction's tuple.
         const Tuple other = table.entry_tuple(w.entry, orig_dir ? CtDir::reply : CtDir::original);
         Packet& c = w.cur;
-        w.rewritten = true;
+        w.rewritten |= manip == nat::Manip::src ? Walk::kRewroteSrc : Walk::kRewroteDst;
         // An ICMP error's outer header: addresses only (nf_nat_icmp_reply_translation()).
         const bool ports = !related && proto::has_ports(c.l4proto);
         const bool icmp_id = !related && c.is_icmp();
@@ -914,12 +917,14 @@ struct Engine::Impl final : ct::Observer {
         }
         // What NAT changed, as the packet leaves.
         const Packet& a = *r.pkt;
+        // (Only the fields a manip that applied wrote: the others are as captured.)
         if (w.rewritten) {
             const Packet& b = w.cur;
-            if (!same_addr(a.src, b.src)) r.nat.src = true, r.nat.new_src = b.src;
-            if (!same_addr(a.dst, b.dst)) r.nat.dst = true, r.nat.new_dst = b.dst;
-            if (a.sport != b.sport) r.nat.sport = true, r.nat.new_sport = b.sport;
-            if (a.dport != b.dport) r.nat.dport = true, r.nat.new_dport = b.dport;
+            const bool src = w.rewritten & Walk::kRewroteSrc, dst = w.rewritten & Walk::kRewroteDst;
+            if (src && !same_addr(a.src, b.src)) r.nat.src = true, r.nat.new_src = b.src;
+            if (dst && !same_addr(a.dst, b.dst)) r.nat.dst = true, r.nat.new_dst = b.dst;
+            if (src && a.sport != b.sport) r.nat.sport = true, r.nat.new_sport = b.sport;
+            if (dst && a.dport != b.dport) r.nat.dport = true, r.nat.new_dport = b.dport;
             if (a.is_icmp() && a.icmp_id != b.icmp_id) r.nat.sport = true, r.nat.new_sport = b.icmp_id;
         }
         if (r.has_ct && r.ct_state == CtState::related && w.entry != ct::kNoEntry && a.inner.present &&
