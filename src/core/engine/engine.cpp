@@ -285,7 +285,7 @@ struct Engine::Impl final : ct::Observer {
         if (defrag.queues() != 0)  // no datagram held: no timer to run (the common case)
             defrag.expire(t, [this](uint64_t index) { fail_pending(index, Reason::fragment_incomplete); });
         flush_flows();
-        flush_pending();
+        if (!pending.empty()) [[unlikely]] flush_pending();  // records held behind a fragment (out of line)
     }
 
     void emit_stats(Nanos t) {
