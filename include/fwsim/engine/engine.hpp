@@ -30,18 +30,8 @@ struct EngineOptions {
     Nanos stats_interval = kSecond;
     size_t denied_flow_limit = 65536;  // denied flows aggregated at most at once
     // One of several shards (--threads, engine/shards.hpp): check that every
-    // NAT binding keeps its connection in one shard (ShardMark::key_mismatch).
+    // NAT binding keeps its connection in one shard (shard_key_mismatch()).
     bool shard = false;
-};
-
-// What a shard's engine tells the merger after a packet (engine/shards.hpp).
-struct ShardMark {
-    uint64_t next_id = 1;       // the conntrack id the next new entry gets
-    uint64_t ct_entries = 0;    // confirmed entries
-    uint64_t denied_live = 0;   // denied-flow aggregates
-    uint32_t retired_id = 0;    // an id given since the last mark that no record will name again
-                                // (its entry was dropped and joined a denied flow, or failed to confirm)
-    bool key_mismatch = false;  // since the start: a NAT binding moved a connection to another shard key
 };
 
 // `fwsim explain`: what happened to one packet, step by step.
@@ -97,8 +87,9 @@ public:
     Nanos now() const;
 
     EnginePeak peak() const;
-    // With EngineOptions::shard: the marks since the last call (resets retired_id).
-    ShardMark shard_mark();
+    // With EngineOptions::shard: since the start, a NAT binding gave a
+    // connection's reply direction another shard key than its original.
+    bool shard_key_mismatch() const;
     // With EngineOptions::shard, the observer filing into `out` (Shard,
     // engine/shards.hpp): a batch of packets, every one's time (timeouts,
     // statistics), the walk of those with slots[i].owner == me; out's

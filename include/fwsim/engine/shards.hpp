@@ -37,7 +37,7 @@ namespace fwsim {
 //   masquerade/SNAT:  C:c -> S:s  and  S:s -> N:n   share S:s
 //   DNAT:             X:x -> V:v  and  R:r -> X:x   share X:x
 // A binding that breaks this (SNAT between two LANs, hairpin NAT) is caught
-// by the shard's engine (ShardMark::key_mismatch).
+// by the shard's engine (Engine::shard_key_mismatch()).
 class ShardKeys {
 public:
     explicit ShardKeys(const Topology& t) : topo_(&t) {}
@@ -61,7 +61,8 @@ struct ShardOutput {
         uint32_t pos;
         uint32_t new_ids;      // conntrack ids given while walking it: first_id, first_id + 1, ...
         uint64_t first_id;
-        uint32_t retired_id;   // ShardMark::retired_id
+        uint32_t retired_id;   // an id its walk gave that no record will name again (its entry was
+                               // dropped and joined a denied flow, or failed to confirm); 0: none
         PacketRecord rec;
     };
     struct Flow {
@@ -111,7 +112,7 @@ public:
         out->pos = ShardOutput::kEnd;
         out->phase = 0;
         engine_.finish();
-        out_->key_mismatch = engine_.shard_mark().key_mismatch;
+        out_->key_mismatch = engine_.shard_key_mismatch();
         swap_ = nullptr;
         return out_;
     }
@@ -122,7 +123,7 @@ private:
     void on_flow(const FlowRecord& f) override {
         out_->flows.push_back({out_->pos, out_->phase, f});
         if (swap_ && out_->flows.size() >= chunk_) [[unlikely]] {
-            out_->key_mismatch = engine_.shard_mark().key_mismatch;
+            out_->key_mismatch = engine_.shard_key_mismatch();
             out_ = swap_(out_);
             out_->clear();
             out_->pos = ShardOutput::kEnd;

@@ -118,7 +118,8 @@ struct Engine::Impl final : ct::Observer {
     Defragmenter defrag;
     rules::RuntimeState rstate;
     DeniedFlows denied;
-    // Shards only (EngineOptions::shard): the keys, and what shard_mark() reports.
+    // Shards only (EngineOptions::shard): the keys, the id a walk gave that no record will name
+    // again (run_shard() reports it), and whether a NAT binding changed a key.
     std::optional<ShardKeys> keys;
     uint32_t retired_id = 0;
     bool key_mismatch = false;
@@ -1056,15 +1057,7 @@ void Engine::run_shard(std::span<const Packet> pkts, std::span<const ShardSlot> 
                        ShardOutput& out) {
     impl_->run_shard(pkts, slots, me, out);
 }
-ShardMark Engine::shard_mark() {
-    ShardMark m;
-    m.next_id = impl_->table.next_id();
-    m.ct_entries = impl_->table.size();
-    m.denied_live = impl_->denied.size();
-    m.retired_id = std::exchange(impl_->retired_id, 0);
-    m.key_mismatch = impl_->key_mismatch;
-    return m;
-}
+bool Engine::shard_key_mismatch() const { return impl_->key_mismatch; }
 const rules::RuntimeState& Engine::rule_state() const { return impl_->rstate; }
 
 }  // namespace fwsim
