@@ -331,9 +331,10 @@ ShardedResult feed_sharded(const CaptureSource& capture, std::span<Shard* const>
             Handoff<ShardOutput>& q = *ends[k];
             std::unique_ptr<ShardOutput> cur = q.take_free();
             if (!cur) return;
-            std::unique_ptr<ShardOutput> spare;  // when the merge gave up: chunks are dropped here
             try {
-                ShardOutput* last = shards[k]->finish(cur.get(), [&](ShardOutput*) {
+                // A full chunk goes to the merge for a free one; once the
+                // merge has stopped (no free one comes), chunks are dropped.
+                shards[k]->finish(cur.get(), [&](ShardOutput*) {
                     std::unique_ptr<ShardOutput> next = q.take_free();
                     if (next) {
                         q.give_full(std::move(cur));
@@ -342,7 +343,6 @@ ShardedResult feed_sharded(const CaptureSource& capture, std::span<Shard* const>
                     cur->clear();
                     return cur.get();
                 });
-                (void)last;
                 q.give_full(std::move(cur));
                 q.close();
             } catch (...) {

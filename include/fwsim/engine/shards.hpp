@@ -1,5 +1,5 @@
-// Shards: `--threads N` runs N engines over one decoded capture, each owning
-// the connections whose shard key falls to it, and merges what they report
+// Shards: `--threads N` (N >= 3) runs N-1 engines over one decoded capture,
+// each owning the connections whose shard key falls to it, and merges what they report
 // into exactly what one engine would have reported (docs/performance.md,
 // "Shards"). Every shard sees every packet's time, so timeouts and statistics
 // fall at the same capture positions; only the owner walks a packet.
@@ -15,7 +15,6 @@
 #include <functional>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "fwsim/config.hpp"
