@@ -36,6 +36,12 @@ struct IpAddr {
 std::string to_string(Family f, const IpAddr& a);
 // Parses an address; sets *family. Returns nullopt on bad text.
 std::optional<IpAddr> parse_addr(std::string_view text, Family* family);
+// An IPv4 multicast (224.0.0.0/4) or limited broadcast address, or an IPv6
+// multicast one (ff00::/8): never routed onward, delivered to the host.
+inline bool is_multicast_or_broadcast(Family f, const IpAddr& a) {
+    if (f == Family::ipv4) return (a.b[0] & 0xf0) == 0xe0 || a.v4() == 0xffffffffu;
+    return a.b[0] == 0xff;
+}
 
 struct Prefix {
     Family family = Family::none;

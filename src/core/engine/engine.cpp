@@ -83,12 +83,6 @@ bool same_addr(const IpAddr& a, const IpAddr& b) {
     return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
-bool is_multicast_or_broadcast(Family f, const IpAddr& a) {
-    if (f == Family::ipv4) return (a.b[0] & 0xf0) == 0xe0 || a.v4() == 0xffffffffu;
-    return a.b[0] == 0xff;
-}
-
-
 }  // namespace
 
 struct Engine::Impl final : ct::Observer {

@@ -3,31 +3,19 @@
 #include <algorithm>
 #include <cstring>
 
+#include "fwsim/splitmix.hpp"
+
 namespace fwsim {
 
 // ---------------------------------------------------------------- keys
 
 namespace {
 
-uint64_t mix(uint64_t x) {  // splitmix64's finaliser
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 uint64_t end_hash(uint8_t proto, const IpAddr& a, uint16_t port) {
     uint64_t w[2];
     std::memcpy(w, a.b.data(), 16);
-    return mix(w[0] ^ mix(w[1] ^ (uint64_t(proto) << 16 | port)));
+    return splitmix64_mix(w[0] ^ splitmix64_mix(w[1] ^ (uint64_t(proto) << 16 | port)));
 }
-
-bool is_multicast_or_broadcast(Family f, const IpAddr& a) {
-    if (f == Family::ipv4) return (a.b[0] & 0xf0) == 0xe0 || a.v4() == 0xffffffffu;
-    return a.b[0] == 0xff;
-}
-
 }  // namespace
 
 int ShardKeys::rank(Family f, const IpAddr& a) const {
@@ -40,7 +28,7 @@ uint64_t ShardKeys::key(uint8_t proto, End a, int ra, End b, int rb) {
     if (ra > rb) return end_hash(proto, *a.addr, a.port);
     if (rb > ra) return end_hash(proto, *b.addr, b.port);
     const uint64_t ha = end_hash(proto, *a.addr, a.port), hb = end_hash(proto, *b.addr, b.port);
-    return mix(std::min(ha, hb) ^ mix(std::max(ha, hb)));
+    return splitmix64_mix(std::min(ha, hb) ^ splitmix64_mix(std::max(ha, hb)));
 }
 
 uint64_t ShardKeys::of(const Packet& p) const {
@@ -77,7 +65,7 @@ Shard::Shard(const Config& cfg, const Topology& topo, const rules::Ruleset& rule
 void ShardMerger::IdMap::put(uint32_t local, uint64_t global) {
     if (2 * (used_ + 1) > slots_.size()) grow();
     const size_t mask = slots_.size() - 1;
-    size_t i = mix(local) & mask;
+    size_t i = splitmix64_mix(local) & mask;
     while (slots_[i].local != 0 && slots_[i].local != local) i = (i + 1) & mask;
     if (slots_[i].local == 0) ++used_;
     slots_[i] = {local, global};
@@ -85,7 +73,7 @@ void ShardMerger::IdMap::put(uint32_t local, uint64_t global) {
 
 bool ShardMerger::IdMap::take(uint32_t local, bool forget, uint64_t* global) {
     const size_t mask = slots_.size() - 1;
-    size_t i = mix(local) & mask;
+    size_t i = splitmix64_mix(local) & mask;
     while (slots_[i].local != local) {
         if (slots_[i].local == 0 || local == 0) return false;
         i = (i + 1) & mask;
@@ -94,7 +82,7 @@ bool ShardMerger::IdMap::take(uint32_t local, bool forget, uint64_t* global) {
     if (!forget) return true;
     // Backward-shift deletion: later members of the run move up into the hole.
     for (size_t j = (i + 1) & mask; slots_[j].local != 0; j = (j + 1) & mask) {
-        const size_t home = mix(slots_[j].local) & mask;
+        const size_t home = splitmix64_mix(slots_[j].local) & mask;
         if (((j - home) & mask) >= ((j - i) & mask)) {
             slots_[i] = slots_[j];
             i = j;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "fwsim/nat/nat.hpp"
+#include "fwsim/splitmix.hpp"
 
 namespace fwsim::nat {
 
@@ -138,13 +139,8 @@ void find_best_ips_proto(Tuple* t, const Range& r, Manip m) {
 
 // The kernel's get_random_u16() offsets, made deterministic: splitmix64.
 struct Prng {
-    uint64_t s;
-    uint16_t next() {
-        uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return uint16_t((z ^ (z >> 31)) >> 16);
-    }
+    SplitMix64 g;
+    uint16_t next() { return uint16_t(g.next() >> 16); }
 };
 
 // nf_nat_l4proto_unique_tuple(). Returns false when nothing free was found.
@@ -266,7 +262,7 @@ Status unique_tuple(const Tuple& orig, Manip m, const rules::NatRequest& req,
     }
 
     // 4) Search, from a deterministic offset (the kernel: get_random_u16()).
-    Prng rng{hash(orig) ^ (m == Manip::src ? 0x5a5a5a5aull : 0xa5a5a5a5ull)};
+    Prng rng{{hash(orig) ^ (m == Manip::src ? 0x5a5a5a5aull : 0xa5a5a5a5ull)}};
     const bool found = l4proto_unique_tuple(&t, r, m, taken, rng);
     *out = t;
     return found ? Status::ok : Status::exhausted;

@@ -14,6 +14,7 @@
 #include "fwsim/decode/decoder.hpp"
 #include "fwsim/engine/engine.hpp"
 #include "frames.hpp"
+#include "harness.hpp"
 #include "io/load/ruleset_loader.hpp"
 
 using namespace fwsim;
@@ -86,40 +87,9 @@ table inet filter {
 	}
 })";
 
-struct Harness {
-    // prepared: Engine::prepare() before each packet, as the replay does.
-    explicit Harness(bool prepared, const char* rules = kRules)
-        : prep(prepared),
-          topo(Topology::home_router()),
-          rs(load_ruleset_text("test.nft", rules, topo.names())),
-          engine(cfg, topo, rs, obs) {}
-    const Seen& send(const std::vector<uint8_t>& frame) {
-        Packet p;
-        p.index = ++index;
-        p.ts = Nanos(index) * 1000000;
-        p.wire_len = p.cap_len = uint32_t(frame.size());
-        decode_frame(dlt::raw, frame, p);
-        BOOST_REQUIRE(p.ok());
-        if (prep) engine.prepare(p);
-        engine.process(p);
-        BOOST_REQUIRE_EQUAL(obs.recs.size(), index);
-        return obs.recs.back();
-    }
-    uint16_t iface(const char* name) const {
-        const std::vector<std::string> names = topo.names();
-        for (uint16_t i = 0; i < names.size(); ++i)
-            if (names[i] == name) return i;
-        BOOST_FAIL("no interface " << name);
-        return 0;
-    }
-
-    bool prep;
-    Config cfg;
-    Topology topo;
-    rules::Ruleset rs;
-    Collect obs;
-    Engine engine;
-    uint64_t index = 0;
+// Prepared (as the replay does) or not, on kRules or another ruleset.
+struct Harness : test::EngineHarness<Collect> {
+    explicit Harness(bool prepared, const char* rules = kRules) : EngineHarness(rules, prepared) {}
 };
 
 const char* kLan = "192.168.1.10";

@@ -12,6 +12,7 @@
 #include "fwsim/decode/decoder.hpp"
 #include "fwsim/engine/engine.hpp"
 #include "frames.hpp"
+#include "harness.hpp"
 #include "io/load/ruleset_loader.hpp"
 
 using namespace fwsim;
@@ -40,31 +41,7 @@ public:
     std::vector<FlowRecord> flows;
 };
 
-struct Harness {
-    explicit Harness(const char* rules)
-        : topo(Topology::home_router()),
-          rs(load_ruleset_text("test.nft", rules, topo.names())),
-          engine(cfg, topo, rs, obs) {}
-    Rec send(const std::vector<uint8_t>& frame) {
-        Packet p;
-        p.index = ++index;
-        p.ts = Nanos(index) * 1000000;
-        p.wire_len = p.cap_len = uint32_t(frame.size());
-        decode_frame(dlt::raw, frame, p);
-        BOOST_REQUIRE(p.ok());
-        engine.process(p);
-        BOOST_REQUIRE_EQUAL(obs.recs.size(), index);
-        return obs.recs.back();
-    }
-    uint32_t line_of(uint32_t rule) const { return rs.rule_info(rule).line; }
-
-    Config cfg;
-    Topology topo;
-    rules::Ruleset rs;
-    Collect obs;
-    Engine engine;
-    uint64_t index = 0;
-};
+using Harness = test::EngineHarness<Collect>;
 
 const char* kLan = "192.168.1.10";
 const char* kSrv = "198.51.100.20";
